@@ -1,0 +1,185 @@
+/* headers.c: the header rules of the proxy. */
+#include "config.h"
+
+#include "proxy/headers.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+bool headers_is_hop_by_hop(const char *name)
+{
+    static const char *const hop[] = {"Connection",        "Keep-Alive", "TE", "Trailer",
+                                      "Transfer-Encoding", "Upgrade",    NULL};
+
+    for (size_t i = 0; hop[i]; i++) {
+        if (strcasecmp(name, hop[i]) == 0)
+            return true;
+    }
+    return strncasecmp(name, "Proxy-", 6) == 0;
+}
+
+bool headers_connection_lists(const char *connection, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = connection;
+
+    if (!connection || n == 0)
+        return false;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        const char *end = p;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if ((size_t)(end - start) == n && strncasecmp(start, name, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool headers_drop_from_request(const char *name, const char *connection)
+{
+    return headers_is_hop_by_hop(name) || headers_connection_lists(connection, name) ||
+           strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0 ||
+           strcasecmp(name, "Expect") == 0 || strcasecmp(name, "X-Forwarded-For") == 0;
+}
+
+bool headers_drop_from_response(const char *name, const char *connection)
+{
+    return headers_is_hop_by_hop(name) || headers_connection_lists(connection, name) ||
+           strcasecmp(name, "Content-Length") == 0;
+}
+
+static bool valid_token_char(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", c);
+}
+
+bool headers_valid(const char *name, const char *value)
+{
+    if (!*name)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (!valid_token_char(*p))
+            return false;
+    }
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+int headers_format_for_curl(const char *name, const char *value, struct strbuf *out)
+{
+    if (!headers_valid(name, value))
+        return -EINVAL;
+    strbuf_puts(out, name);
+    if (*value) {
+        strbuf_append(out, ": ", 2);
+        strbuf_puts(out, value);
+    } else {
+        strbuf_append(out, ";", 1); /* libcurl's way to send an empty header */
+    }
+    return 0;
+}
+
+void headers_forwarded_for(const char *prior, const char *client, struct strbuf *out)
+{
+    if (prior && *prior) {
+        strbuf_puts(out, prior);
+        strbuf_append(out, ", ", 2);
+    }
+    strbuf_puts(out, client);
+}
+
+int headers_parse_status_line(const char *line, size_t len, int *ret_status)
+{
+    int status = 0;
+    size_t i;
+
+    if (len < 12 || strncmp(line, "HTTP/", 5) != 0)
+        return -EINVAL;
+    for (i = 5; i < len && line[i] != ' '; i++) {
+        if (!isdigit((unsigned char)line[i]) && line[i] != '.')
+            return -EINVAL;
+    }
+    if (i + 4 > len || line[i] != ' ')
+        return -EINVAL;
+    for (size_t k = i + 1; k < i + 4; k++) {
+        if (!isdigit((unsigned char)line[k]))
+            return -EINVAL;
+        status = status * 10 + (line[k] - '0');
+    }
+    if (i + 4 < len && line[i + 4] != ' ' && line[i + 4] != '\r' && line[i + 4] != '\n')
+        return -EINVAL;
+    if (status < 100)
+        return -EINVAL;
+    *ret_status = status;
+    return 0;
+}
+
+static size_t trim_crlf(const char *line, size_t len)
+{
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    return len;
+}
+
+int headers_parse_field(const char *line, size_t len, struct header_field *ret)
+{
+    const char *colon, *v, *end;
+
+    len = trim_crlf(line, len);
+    if (len == 0)
+        return 1;
+    if (line[0] == ' ' || line[0] == '\t')
+        return -EAGAIN;
+    colon = memchr(line, ':', len);
+    if (!colon || colon == line)
+        return -EINVAL;
+    for (const char *p = line; p < colon; p++) {
+        if (!valid_token_char((unsigned char)*p))
+            return -EINVAL;
+    }
+    v = colon + 1;
+    end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    for (const char *p = v; p < end; p++) {
+        if ((unsigned char)*p < 0x20 && *p != '\t')
+            return -EINVAL;
+    }
+    ret->name = line;
+    ret->name_len = (size_t)(colon - line);
+    ret->value = v;
+    ret->value_len = (size_t)(end - v);
+    return 0;
+}
+
+int headers_location_host(const char *location, char *out, size_t size)
+{
+    const char *p = location, *end;
+
+    if (strncasecmp(p, "http://", 7) == 0)
+        p += 7;
+    else if (strncasecmp(p, "https://", 8) == 0)
+        p += 8;
+    else if (strncmp(p, "//", 2) == 0)
+        p += 2;
+    end = p;
+    while (*end && *end != '/' && *end != '?' && *end != '#')
+        end++;
+    if (end == p || (size_t)(end - p) >= size)
+        return -EINVAL;
+    memcpy(out, p, (size_t)(end - p));
+    out[end - p] = '\0';
+    return 0;
+}

@@ -1,0 +1,91 @@
+/* loop.h: the event loop the whole proxy runs in (one thread, epoll).
+ *
+ * File descriptors and timers are registered with caller-owned structs, so
+ * the loop allocates nothing per event. A watcher removed while events are
+ * being dispatched gets none of the events still pending in that batch, so a
+ * callback may free the object behind any other watcher. "After" hooks run
+ * once per iteration, after all events: the place for work that must not
+ * happen inside a library callback (running libmicrohttpd, unpausing
+ * libcurl). */
+#ifndef MLD_LOOP_H
+#define MLD_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+struct loop_io;
+struct loop_timer;
+
+/* Called with the epoll events of @io's descriptor. */
+typedef void (*loop_io_fn)(struct loop_io *io, uint32_t events);
+
+/* Called when @timer expires (it is disarmed first). */
+typedef void (*loop_timer_fn)(struct loop_timer *timer);
+
+/* A watched descriptor; embed it and recover the owner in the callback. */
+struct loop_io {
+    int fd;
+    uint32_t events;
+    loop_io_fn fn;
+    void *data;
+    bool active;
+};
+
+/* A one-shot timer; embed it. */
+struct loop_timer {
+    uint64_t at_ns;
+    size_t heap_index; /* 0 when not armed */
+    loop_timer_fn fn;
+    void *data;
+};
+
+/* Creates a loop. Returns NULL (and logs) if epoll is unavailable. */
+struct loop *loop_new(void);
+
+/* Frees the loop; watchers must have been removed. NULL is fine. */
+void loop_free(struct loop *loop);
+
+/* Watches @fd for @events (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLET, ...). */
+int loop_io_add(struct loop *loop, struct loop_io *io, int fd, uint32_t events, loop_io_fn fn,
+                void *data);
+
+/* Changes the events watched. */
+int loop_io_modify(struct loop *loop, struct loop_io *io, uint32_t events);
+
+/* Stops watching; pending events for @io in this iteration are dropped.
+ * Safe on an inactive watcher. Call it before closing the descriptor. */
+void loop_io_remove(struct loop *loop, struct loop_io *io);
+
+/* Initialises a timer (not armed). */
+void loop_timer_init(struct loop_timer *timer, loop_timer_fn fn, void *data);
+
+/* Arms (or re-arms) @timer to fire in @delay_ms milliseconds. */
+void loop_timer_arm_ms(struct loop *loop, struct loop_timer *timer, uint64_t delay_ms);
+
+/* Arms (or re-arms) @timer at the monotonic time @at_ns. */
+void loop_timer_arm_at(struct loop *loop, struct loop_timer *timer, uint64_t at_ns);
+
+/* Disarms @timer; safe when not armed. */
+void loop_timer_cancel(struct loop *loop, struct loop_timer *timer);
+
+/* Whether @timer is armed. */
+bool loop_timer_armed(const struct loop_timer *timer);
+
+/* Registers a function run after the events of every iteration. */
+void loop_add_after_hook(struct loop *loop, void (*fn)(void *data), void *data);
+
+/* Runs until loop_stop(). Returns 0, or a negative errno if epoll fails. */
+int loop_run(struct loop *loop);
+
+/* Makes loop_run() return after the current iteration. */
+void loop_stop(struct loop *loop);
+
+/* Whether loop_stop() was called. */
+bool loop_stopping(const struct loop *loop);
+
+/* Monotonic time of the current iteration, in nanoseconds (cheap). */
+uint64_t loop_now_ns(const struct loop *loop);
+
+#endif

@@ -1,0 +1,198 @@
+/* listener.c: opening the listening socket with precise errors. */
+#include "config.h"
+
+#include "service/listener.h"
+#include "base/mem.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#define BACKLOG 4096
+
+static int activated;
+
+int listener_is_activated(void)
+{
+    return activated;
+}
+
+static void describe(int fd, char *name, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char host[INET6_ADDRSTRLEN] = "?";
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+        snprintf(name, size, "fd %d", fd);
+    } else if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        snprintf(name, size, "%s:%u", host, ntohs(in->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(name, size, "[%s]:%u", host, ntohs(in6->sin6_port));
+    } else if (ss.ss_family == AF_UNIX) {
+        snprintf(name, size, "unix:%s", ((const struct sockaddr_un *)&ss)->sun_path);
+    }
+}
+
+static int from_systemd(int *ret_fd, char *name, size_t size, struct errbuf *err)
+{
+    int n = sd_listen_fds(1);
+    int fd = SD_LISTEN_FDS_START;
+
+    if (n < 0)
+        return errbuf_set(err, n, "cannot read the sockets systemd passed: %s", strerror(-n));
+    if (n != 1)
+        return errbuf_set(err, -EINVAL, "systemd passed %d sockets; expecting one", n);
+    if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
+        return errbuf_set(err, -EINVAL, "the socket systemd passed is not a listening stream");
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    *ret_fd = fd;
+    describe(fd, name, size);
+    activated = 1;
+    return 0;
+}
+
+/* Splits "host:port" / "[v6]:port" into @host and @port. */
+static int split(const char *spec, char *host, size_t hsize, char *port, size_t psize)
+{
+    const char *colon;
+    size_t hlen;
+
+    if (spec[0] == '[') {
+        const char *close = strchr(spec, ']');
+        if (!close || close[1] != ':')
+            return -EINVAL;
+        hlen = (size_t)(close - spec - 1);
+        memcpy(host, spec + 1, hlen < hsize ? hlen : 0);
+        colon = close + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (!colon)
+            return -EINVAL;
+        hlen = (size_t)(colon - spec);
+        memcpy(host, spec, hlen < hsize ? hlen : 0);
+    }
+    if (hlen == 0 || hlen >= hsize || strlen(colon + 1) == 0 || strlen(colon + 1) >= psize)
+        return -EINVAL;
+    host[hlen] = '\0';
+    snprintf(port, psize, "%s", colon + 1);
+    return 0;
+}
+
+static int open_tcp(const char *spec, int *ret_fd, struct errbuf *err)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    char host[256], port[16];
+    struct addrinfo *ai;
+    int fd, rc, one = 1;
+
+    if (split(spec, host, sizeof(host), port, sizeof(port)) < 0)
+        return errbuf_set(err, -EINVAL, "'%s' is not HOST:PORT, [V6]:PORT or unix:/PATH", spec);
+    rc = getaddrinfo(host, port, &hints, &ai);
+    if (rc != 0)
+        return errbuf_set(err, -EINVAL, "cannot resolve listen address '%s': %s", spec,
+                          gai_strerror(rc));
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        rc = errbuf_set(err, -errno, "cannot create a socket for '%s': %m", spec);
+        freeaddrinfo(ai);
+        return rc;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, BACKLOG) < 0) {
+        int e = errno;
+        rc = errbuf_set(err, -e, "cannot listen on %s: %s%s", spec, strerror(e),
+                        e == EADDRINUSE ? " (another program uses this port)" : "");
+        close(fd);
+        freeaddrinfo(ai);
+        return rc;
+    }
+    freeaddrinfo(ai);
+    *ret_fd = fd;
+    return 0;
+}
+
+/* A socket file nobody accepts on is stale and may be replaced; one that
+ * answers belongs to a running program. */
+static int unix_path_in_use(const struct sockaddr_un *sun)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int in_use;
+
+    if (fd < 0)
+        return 0;
+    in_use = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+    close(fd);
+    return in_use;
+}
+
+static int open_unix(const char *path, unsigned mode, int *ret_fd, struct errbuf *err)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    struct stat st;
+    int fd, rc;
+
+    if (strlen(path) >= sizeof(sun.sun_path))
+        return errbuf_set(err, -ENAMETOOLONG, "the socket path '%s' is too long", path);
+    strcpy(sun.sun_path, path);
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            return errbuf_set(err, -EEXIST, "'%s' exists and is not a socket", path);
+        if (unix_path_in_use(&sun))
+            return errbuf_set(err, -EADDRINUSE,
+                              "cannot listen on unix:%s: another program "
+                              "accepts connections there",
+                              path);
+        unlink(path);
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errbuf_set(err, -errno, "cannot create a Unix socket: %m");
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, mode) < 0 ||
+        listen(fd, BACKLOG) < 0) {
+        rc = errbuf_set(err, -errno, "cannot listen on unix:%s: %m", path);
+        close(fd);
+        return rc;
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+int listener_open(const char *spec, unsigned unix_mode, int *ret_fd, char *name, size_t name_size,
+                  struct errbuf *err)
+{
+    int fd, r;
+
+    if (sd_listen_fds(0) > 0)
+        return from_systemd(ret_fd, name, name_size, err);
+    if (strncmp(spec, "unix:", 5) == 0)
+        r = open_unix(spec + 5, unix_mode, &fd, err);
+    else
+        r = open_tcp(spec, &fd, err);
+    if (r < 0)
+        return r;
+    describe(fd, name, name_size);
+    *ret_fd = fd;
+    return 0;
+}
+
+void listener_cleanup(const char *spec)
+{
+    if (!activated && strncmp(spec, "unix:", 5) == 0)
+        unlink(spec + 5);
+}

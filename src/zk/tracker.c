@@ -1,0 +1,945 @@
+/* tracker.c: the ZooKeeper session, the children watch and the leader rule.
+ *
+ * Threading: libzookeeper-mt calls our watcher and completions on its own
+ * completion thread. Those callbacks only copy what they got into an event
+ * and queue it; the tracker's thread owns every other piece of state, issues
+ * every request, and runs the session timers. Each handle has a generation
+ * number so that events from a closed handle are recognised and dropped. */
+#include "config.h"
+
+#include "zk/tracker.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "zk/election.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zookeeper/zookeeper.h>
+
+#define RETRY_MIN_MS 500
+#define RETRY_MAX_MS 30000
+
+enum event_type {
+    EV_SESSION,  /* session state change */
+    EV_WATCH,    /* a watch on the path fired */
+    EV_CHILDREN, /* result of get_children */
+    EV_DATA,     /* result of get on one member */
+    EV_EXISTS,   /* result of exists on the path */
+};
+
+struct event {
+    struct event *next;
+    enum event_type type;
+    uint64_t gen;
+    int state; /* EV_SESSION */
+    int rc;    /* results */
+    char **names;
+    size_t n_names;
+    char *znode; /* EV_DATA */
+    char *data;
+    size_t len;
+};
+
+/* Context given to libzookeeper for one handle. Freed after zookeeper_close(). */
+struct handle_ctx {
+    struct tracker *t;
+    uint64_t gen;
+};
+
+/* Context of one data request. Freed by its completion. */
+struct data_req {
+    struct handle_ctx *h;
+    char *znode;
+};
+
+/* What we know of one member's data. */
+struct cached {
+    char *znode;
+    bool done;  /* read (decoded or not) */
+    bool retry; /* read refused (ACL): read again on the next retry */
+    bool ok;
+    struct master_info info;
+    struct master_endpoint endpoint;
+    bool has_endpoint;
+    char *error;
+};
+
+/* What to do when the retry timer fires. */
+enum retry_kind { RETRY_NONE, RETRY_REOPEN, RETRY_REREAD };
+
+struct tracker {
+    /* Shared with libzookeeper's threads, under lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct event *head, *tail;
+    bool stopping;
+
+    /* Owned by the tracker's thread. */
+    pthread_t thread;
+    struct zkurl url;
+    char *url_text; /* redacted */
+    int session_timeout_ms;
+    bool read_all;
+    struct leader_store *store;
+    zhandle_t *zh;
+    struct handle_ctx *hctx;
+    uint64_t gen;
+    enum zk_session session;
+    bool ever_connected;          /* this handle */
+    uint64_t session_deadline_ms; /* 0: none; else give up on the session then */
+    enum retry_kind retry;
+    uint64_t retry_at_ms;
+    int retry_ms;
+    bool children_inflight, children_dirty;
+    bool have_children; /* members reflect a successful read */
+    bool seeded;        /* members and cache came from a previous tracker */
+    bool path_missing;
+    char *path_problem; /* why the path cannot be read, or NULL */
+    struct election_member *members;
+    size_t n_members;
+    struct cached *cache;
+    size_t n_cache;
+    char *identity_znode; /* the leader identity to keep while the session is lost */
+    char identity_address[MASTERINFO_HOST_MAX + 10];
+    struct log_ratelimit err_limit;    /* our own repeated failures */
+    struct log_ratelimit zk_log_limit; /* libzookeeper's lines, under zk_log_lock */
+    pthread_mutex_t zk_log_lock;
+};
+
+/* ---------------------------------------------------------------------------
+ * Event queue (called from libzookeeper's threads)
+ * ------------------------------------------------------------------------- */
+
+static void queue_event(struct tracker *t, struct event *ev)
+{
+    pthread_mutex_lock(&t->lock);
+    if (t->tail)
+        t->tail->next = ev;
+    else
+        t->head = ev;
+    t->tail = ev;
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void event_free(struct event *ev)
+{
+    for (size_t i = 0; i < ev->n_names; i++)
+        free(ev->names[i]);
+    free(ev->names);
+    free(ev->znode);
+    free(ev->data);
+    free(ev);
+}
+
+static void on_watch(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+    struct handle_ctx *h = ctx;
+    struct event *ev = xnew(struct event);
+
+    ev->gen = h->gen;
+    if (type == ZOO_SESSION_EVENT) {
+        ev->type = EV_SESSION;
+        ev->state = state;
+    } else {
+        ev->type = EV_WATCH;
+        ev->state = type;
+    }
+    queue_event(h->t, ev);
+}
+
+static void on_children(int rc, const struct String_vector *strings, const struct Stat *stat,
+                        const void *data)
+{
+    const struct handle_ctx *h = data;
+    struct event *ev = xnew(struct event);
+
+    ev->type = EV_CHILDREN;
+    ev->gen = h->gen;
+    ev->rc = rc;
+    if (rc == ZOK && strings && strings->count > 0) {
+        ev->names = xcalloc((size_t)strings->count, sizeof(char *));
+        for (int i = 0; i < strings->count; i++)
+            ev->names[i] = xstrdup(strings->data[i]);
+        ev->n_names = (size_t)strings->count;
+    }
+    queue_event(h->t, ev);
+}
+
+static void on_data(int rc, const char *value, int len, const struct Stat *stat, const void *data)
+{
+    struct data_req *req = (struct data_req *)data;
+    struct event *ev = xnew(struct event);
+
+    ev->type = EV_DATA;
+    ev->gen = req->h->gen;
+    ev->rc = rc;
+    ev->znode = req->znode;
+    if (rc == ZOK && value && len > 0) {
+        ev->data = xmalloc((size_t)len + 1);
+        memcpy(ev->data, value, (size_t)len);
+        ev->data[len] = '\0';
+        ev->len = (size_t)len;
+    }
+    queue_event(req->h->t, ev);
+    free(req);
+}
+
+static void on_exists(int rc, const struct Stat *stat, const void *data)
+{
+    const struct handle_ctx *h = data;
+    struct event *ev = xnew(struct event);
+
+    ev->type = EV_EXISTS;
+    ev->gen = h->gen;
+    ev->rc = rc;
+    queue_event(h->t, ev);
+}
+
+static void on_auth(int rc, const void *data)
+{
+    /* A refusal arrives as ZOO_AUTH_FAILED_STATE through the watcher. */
+}
+
+/* ---------------------------------------------------------------------------
+ * ZooKeeper's own log lines, through our logger
+ * ------------------------------------------------------------------------- */
+
+static struct tracker *log_owner;
+static pthread_mutex_t log_owner_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* libzookeeper formats "<time>:<pid>(<tid>):ZOO_<LEVEL>@<func>@<line>: <text>". */
+static void on_zk_log(const char *message)
+{
+    int priority = LOG_DEBUG;
+    const char *text = message;
+    const char *lvl = strstr(message, "ZOO_");
+
+    if (lvl) {
+        if (strncmp(lvl, "ZOO_ERROR", 9) == 0)
+            priority = LOG_WARNING;
+        else if (strncmp(lvl, "ZOO_WARN", 8) == 0)
+            priority = LOG_INFO;
+        const char *colon = strstr(lvl, ": ");
+        if (colon)
+            text = colon + 2;
+    }
+    if (!log_enabled(priority))
+        return;
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+        n--;
+    pthread_mutex_lock(&log_owner_lock);
+    /* Its warnings repeat while servers are down ("Delaying connection..."
+     * every 50 ms): all but debug lines go through the rate limit. */
+    if (priority < LOG_DEBUG && log_owner) {
+        pthread_mutex_lock(&log_owner->zk_log_lock);
+        log_ratelimited(&log_owner->zk_log_limit, priority, "zookeeper: %.*s", (int)n, text);
+        pthread_mutex_unlock(&log_owner->zk_log_lock);
+    } else {
+        log_msg(priority, "zookeeper: %.*s", (int)n, text);
+    }
+    pthread_mutex_unlock(&log_owner_lock);
+}
+
+/* ---------------------------------------------------------------------------
+ * Publishing
+ * ------------------------------------------------------------------------- */
+
+static struct cached *cache_find(struct tracker *t, const char *znode)
+{
+    for (size_t i = 0; i < t->n_cache; i++) {
+        if (strcmp(t->cache[i].znode, znode) == 0)
+            return &t->cache[i];
+    }
+    return NULL;
+}
+
+static void cached_done(struct cached *c)
+{
+    free(c->znode);
+    free(c->error);
+    masterinfo_done(&c->info);
+}
+
+/* Drops cache entries of znodes that are no longer members. */
+static void cache_prune(struct tracker *t)
+{
+    size_t keep = 0;
+
+    for (size_t i = 0; i < t->n_cache; i++) {
+        bool member = false;
+        for (size_t j = 0; j < t->n_members && !member; j++)
+            member = strcmp(t->members[j].name, t->cache[i].znode) == 0;
+        if (member)
+            t->cache[keep++] = t->cache[i];
+        else
+            cached_done(&t->cache[i]);
+    }
+    t->n_cache = keep;
+}
+
+static void fill_masters(struct tracker *t, struct leader_snapshot *s)
+{
+    s->masters = xcalloc(t->n_members ? t->n_members : 1, sizeof(*s->masters));
+    s->n_masters = t->n_members;
+    for (size_t i = 0; i < t->n_members; i++) {
+        struct leader_master *m = &s->masters[i];
+        const struct cached *c = cache_find(t, t->members[i].name);
+        m->znode = xstrdup(t->members[i].name);
+        m->sequence = t->members[i].sequence;
+        if (!c || !c->done)
+            continue;
+        m->read = true;
+        m->decoded = c->ok;
+        m->error = xstrdup(c->error);
+        if (c->ok)
+            masterinfo_copy(&m->info, &c->info);
+        m->endpoint = c->endpoint;
+        m->has_endpoint = c->has_endpoint;
+    }
+}
+
+/* Whether every member whose data we want has been read. */
+static bool reads_complete(struct tracker *t)
+{
+    size_t want = t->read_all ? t->n_members : (t->n_members ? 1 : 0);
+
+    for (size_t i = 0; i < want; i++) {
+        const struct cached *c = cache_find(t, t->members[i].name);
+        if (!c || !c->done)
+            return false;
+    }
+    return true;
+}
+
+/* Fills the leader part of @s from the election state. */
+static void fill_leader(struct tracker *t, struct leader_snapshot *s)
+{
+    const struct cached *c;
+
+    if (t->path_problem) {
+        s->state = LEADER_NONE;
+        s->reason = xstrdup(t->path_problem);
+        return;
+    }
+    if (t->n_members == 0) {
+        s->state = LEADER_NONE;
+        s->reason = xasprintf("no master is registered under '%s'", t->url.path);
+        return;
+    }
+    s->znode = xstrdup(t->members[0].name);
+    c = cache_find(t, t->members[0].name);
+    if (!c || !c->done) {
+        s->state = LEADER_ELECTING;
+        s->reason = xasprintf("reading the data of the new leader '%s'", s->znode);
+    } else if (!c->ok || !c->has_endpoint) {
+        s->state = LEADER_NONE;
+        s->reason = xasprintf("the leading znode '%s' cannot be used: %s", s->znode,
+                              c->error ? c->error : "no address");
+    } else {
+        s->state = LEADER_KNOWN;
+        masterinfo_copy(&s->info, &c->info);
+        s->endpoint = c->endpoint;
+        masterinfo_endpoint_format(&c->endpoint, s->address, sizeof(s->address));
+    }
+}
+
+/* Publishes what we know now. With no usable session, there is no leader but
+ * the identity of the last one is kept (see leader.h). */
+static void publish(struct tracker *t)
+{
+    struct leader_snapshot *s = leader_snapshot_new();
+
+    s->session = t->session;
+    s->zk_url = xstrdup(t->url_text);
+    if (t->session == ZK_SESSION_CONNECTED && t->have_children) {
+        fill_leader(t, s);
+        fill_masters(t, s);
+        s->settled = reads_complete(t) && !t->children_inflight;
+        free(t->identity_znode);
+        t->identity_znode = xstrdup(s->znode);
+        snprintf(t->identity_address, sizeof(t->identity_address), "%s", s->address);
+    } else if (t->session == ZK_SESSION_CONNECTING && t->have_children) {
+        /* Connection lost, session may live: keep routing to the last leader. */
+        fill_leader(t, s);
+        fill_masters(t, s);
+        s->settled = true;
+    } else {
+        s->state = LEADER_NONE;
+        s->znode = xstrdup(t->identity_znode);
+        snprintf(s->address, sizeof(s->address), "%s", t->identity_address);
+        s->reason = xstrdup(
+            t->session == ZK_SESSION_AUTH_FAILED ? "ZooKeeper refused our credentials"
+            : t->session == ZK_SESSION_EXPIRED   ? "ZooKeeper session expired; opening a new one"
+            : t->session == ZK_SESSION_CONNECTED ? "reading the election group in ZooKeeper"
+                                                 : "not connected to ZooKeeper");
+        s->settled = t->session == ZK_SESSION_AUTH_FAILED;
+    }
+    leader_store_publish(t->store, s);
+}
+
+/* ---------------------------------------------------------------------------
+ * Requests
+ * ------------------------------------------------------------------------- */
+
+static void set_retry(struct tracker *t, enum retry_kind kind, int delay_ms)
+{
+    /* Reopening the handle also re-reads; never downgrade it. */
+    if (t->retry == RETRY_REOPEN && kind == RETRY_REREAD)
+        return;
+    t->retry = kind;
+    t->retry_at_ms = time_now_ms() + (uint64_t)delay_ms;
+}
+
+static void set_session_deadline(struct tracker *t, int delay_ms)
+{
+    t->session_deadline_ms = time_now_ms() + (uint64_t)(delay_ms > 0 ? delay_ms : 1);
+}
+
+static int next_retry(struct tracker *t)
+{
+    int ms = t->retry_ms ? t->retry_ms : RETRY_MIN_MS;
+
+    t->retry_ms = ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : ms * 2;
+    return ms;
+}
+
+static void request_children(struct tracker *t)
+{
+    int rc;
+
+    if (!t->zh || t->session != ZK_SESSION_CONNECTED)
+        return;
+    if (t->children_inflight) {
+        t->children_dirty = true;
+        return;
+    }
+    rc = zoo_aget_children2(t->zh, t->url.path, 1, on_children, t->hctx);
+    if (rc != ZOK) {
+        log_warning("cannot list '%s' in ZooKeeper: %s", t->url.path, zerror(rc));
+        set_retry(t, RETRY_REREAD, next_retry(t));
+        return;
+    }
+    t->children_inflight = true;
+    t->children_dirty = false;
+}
+
+static void request_data(struct tracker *t, const char *znode)
+{
+    struct data_req *req = xnew(struct data_req);
+    char *path = xasprintf("%s/%s", t->url.path, znode);
+    struct cached *c;
+    int rc;
+
+    req->h = t->hctx;
+    req->znode = xstrdup(znode);
+    rc = zoo_aget(t->zh, path, 0, on_data, req);
+    free(path);
+    if (rc != ZOK) {
+        log_warning("cannot read '%s/%s' in ZooKeeper: %s", t->url.path, znode, zerror(rc));
+        free(req->znode);
+        free(req);
+        set_retry(t, RETRY_REREAD, next_retry(t));
+        return;
+    }
+    t->cache = xreallocarray(t->cache, t->n_cache + 1, sizeof(*t->cache));
+    c = &t->cache[t->n_cache++];
+    memset(c, 0, sizeof(*c));
+    c->znode = xstrdup(znode);
+}
+
+/* Requests the data we want and do not have (nor have asked for). */
+static void request_missing_data(struct tracker *t)
+{
+    size_t want = t->read_all ? t->n_members : (t->n_members ? 1 : 0);
+
+    for (size_t i = 0; i < want; i++) {
+        if (!cache_find(t, t->members[i].name))
+            request_data(t, t->members[i].name);
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Handles and sessions
+ * ------------------------------------------------------------------------- */
+
+static void forget_election(struct tracker *t)
+{
+    election_members_free(t->members, t->n_members);
+    t->members = NULL;
+    t->n_members = 0;
+    for (size_t i = 0; i < t->n_cache; i++)
+        cached_done(&t->cache[i]);
+    free(t->cache);
+    t->cache = NULL;
+    t->n_cache = 0;
+    t->have_children = false;
+    t->seeded = false;
+    t->children_inflight = t->children_dirty = false;
+    freep(&t->path_problem);
+}
+
+static void close_handle(struct tracker *t)
+{
+    if (t->zh) {
+        zookeeper_close(t->zh); /* pending completions run with ZCLOSING */
+        t->zh = NULL;
+    }
+    free(t->hctx);
+    t->hctx = NULL;
+    forget_election(t);
+}
+
+static void open_handle(struct tracker *t)
+{
+    t->gen++;
+    t->hctx = xnew(struct handle_ctx);
+    t->hctx->t = t;
+    t->hctx->gen = t->gen;
+    t->ever_connected = false;
+    t->zh =
+        zookeeper_init2(t->url.hosts, on_watch, t->session_timeout_ms, NULL, t->hctx, 0, on_zk_log);
+    if (!t->zh) {
+        log_ratelimited(&t->err_limit, LOG_WARNING, "cannot start a ZooKeeper session with %s: %m",
+                        t->url.hosts);
+        free(t->hctx);
+        t->hctx = NULL;
+        set_retry(t, RETRY_REOPEN, next_retry(t));
+        return;
+    }
+    if (t->url.credentials) {
+        int rc = zoo_add_auth(t->zh, "digest", t->url.credentials, (int)strlen(t->url.credentials),
+                              on_auth, NULL);
+        if (rc != ZOK)
+            log_warning("cannot queue ZooKeeper digest authentication: %s", zerror(rc));
+    }
+    /* If no session is established within the timeout, start over. */
+    set_session_deadline(t, t->session_timeout_ms);
+}
+
+/* The session is gone (expired, or treated so): no leader, a new handle. */
+static void expire_session(struct tracker *t, const char *why)
+{
+    log_ratelimited(&t->err_limit, LOG_WARNING,
+                    "%s; reporting no leader and opening a new ZooKeeper session", why);
+    close_handle(t);
+    t->session = ZK_SESSION_EXPIRED;
+    publish(t);
+    open_handle(t);
+}
+
+static void on_connected(struct tracker *t)
+{
+    const clientid_t *id = zoo_client_id(t->zh);
+
+    if (!t->ever_connected)
+        log_info("ZooKeeper session 0x%llx established with %s (timeout %d ms)",
+                 (unsigned long long)id->client_id, t->url.hosts, zoo_recv_timeout(t->zh));
+    else
+        log_info("reconnected to ZooKeeper, session 0x%llx", (unsigned long long)id->client_id);
+    t->ever_connected = true;
+    t->session = ZK_SESSION_CONNECTED;
+    t->session_deadline_ms = 0;
+    if (t->retry == RETRY_REREAD)
+        t->retry = RETRY_NONE; /* the read below replaces it */
+    t->retry_ms = 0;
+    /* Always read again: events may have been missed while disconnected. */
+    t->children_inflight = false;
+    request_children(t);
+    publish(t);
+}
+
+static void on_session_event(struct tracker *t, int state)
+{
+    if (state == ZOO_CONNECTED_STATE || state == ZOO_READONLY_STATE) {
+        on_connected(t);
+    } else if (state == ZOO_CONNECTING_STATE || state == ZOO_ASSOCIATING_STATE) {
+        if (t->session == ZK_SESSION_CONNECTED) {
+            int timeout = zoo_recv_timeout(t->zh);
+            log_warning("lost the connection to ZooKeeper; keeping the last-known leader for up "
+                        "to %d ms while reconnecting",
+                        timeout);
+            t->session = ZK_SESSION_CONNECTING;
+            set_session_deadline(t, timeout);
+            publish(t);
+        }
+    } else if (state == ZOO_EXPIRED_SESSION_STATE) {
+        expire_session(t, "ZooKeeper session expired");
+    } else if (state == ZOO_AUTH_FAILED_STATE) {
+        log_error("ZooKeeper refused the digest credentials for %s; retrying later", t->url_text);
+        close_handle(t);
+        t->session = ZK_SESSION_AUTH_FAILED;
+        publish(t);
+        set_retry(t, RETRY_REOPEN, next_retry(t));
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Results
+ * ------------------------------------------------------------------------- */
+
+static void on_children_result(struct tracker *t, struct event *ev)
+{
+    t->children_inflight = false;
+    if (ev->rc == ZOK) {
+        if (t->seeded) {
+            /* Our own first read: the same names may mean other masters
+             * (another path, another ensemble), so read every data again. */
+            for (size_t i = 0; i < t->n_cache; i++)
+                cached_done(&t->cache[i]);
+            t->n_cache = 0;
+            t->seeded = false;
+        }
+        election_members_free(t->members, t->n_members);
+        election_order((const char *const *)ev->names, ev->n_names, &t->members, &t->n_members);
+        t->have_children = true;
+        t->retry_ms = 0;
+        freep(&t->path_problem);
+        cache_prune(t);
+        request_missing_data(t);
+        if (t->children_dirty)
+            request_children(t);
+        publish(t);
+    } else if (ev->rc == ZNONODE) {
+        election_members_free(t->members, t->n_members);
+        t->members = NULL;
+        t->n_members = 0;
+        cache_prune(t);
+        t->have_children = true;
+        free(t->path_problem);
+        t->path_problem = xasprintf("the path '%s' does not exist in ZooKeeper", t->url.path);
+        if (!t->path_missing)
+            log_warning("%s; waiting for it to be created", t->path_problem);
+        t->path_missing = true;
+        /* A watch on the path's existence tells us when it appears. */
+        if (zoo_aexists(t->zh, t->url.path, 1, on_exists, t->hctx) != ZOK)
+            set_retry(t, RETRY_REREAD, next_retry(t));
+        publish(t);
+    } else if (ev->rc == ZNOAUTH) {
+        t->have_children = true;
+        free(t->path_problem);
+        t->path_problem = xasprintf("not allowed to read '%s' (ZooKeeper ACL)", t->url.path);
+        log_ratelimited(&t->err_limit, LOG_ERR, "%s; retrying later", t->path_problem);
+        set_retry(t, RETRY_REREAD, next_retry(t));
+        publish(t);
+    } else if (ev->rc != ZCLOSING && ev->rc != ZCONNECTIONLOSS && ev->rc != ZSESSIONEXPIRED &&
+               ev->rc != ZINVALIDSTATE) {
+        /* Connection trouble is handled by the session events; others retry. */
+        log_ratelimited(&t->err_limit, LOG_WARNING, "cannot list '%s' in ZooKeeper: %s",
+                        t->url.path, zerror(ev->rc));
+        set_retry(t, RETRY_REREAD, next_retry(t));
+    }
+    if (ev->rc == ZOK && t->path_missing) {
+        log_info("the path '%s' exists now", t->url.path);
+        t->path_missing = false;
+    }
+}
+
+static void decode_member(struct tracker *t, struct cached *c, const struct event *ev)
+{
+    struct election_member m = {0};
+    struct errbuf err = {{0}};
+    int r;
+
+    c->done = true;
+    if (election_parse_name(c->znode, &m) < 0) {
+        c->error = xstrdup("not an election member");
+        return;
+    }
+    r = masterinfo_decode(m.label, ev->data ? ev->data : "", ev->len, &c->info, &err);
+    if (r == 0)
+        r = masterinfo_endpoint(&c->info, &c->endpoint, &err);
+    if (r == 0) {
+        c->ok = true;
+        c->has_endpoint = true;
+        if (!m.label)
+            log_warning("master znode '%s/%s' has data in the old UPID format (Mesos < 0.17)",
+                        t->url.path, c->znode);
+        else if (strcmp(m.label, "info") == 0)
+            log_warning("master znode '%s/%s' holds protobuf MasterInfo (Mesos < 0.24, "
+                        "deprecated by MESOS-2340)",
+                        t->url.path, c->znode);
+    } else {
+        if (r != -EADDRNOTAVAIL)
+            masterinfo_done(&c->info);
+        c->ok = r == -EADDRNOTAVAIL;
+        c->error = xstrdup(err.msg);
+        log_warning("cannot decode master znode '%s/%s': %s", t->url.path, c->znode, err.msg);
+    }
+    free(m.name);
+    free(m.label);
+}
+
+static void on_data_result(struct tracker *t, struct event *ev)
+{
+    struct cached *c = cache_find(t, ev->znode);
+
+    if (!c || c->done)
+        return; /* no longer a member */
+    if (ev->rc == ZOK) {
+        decode_member(t, c, ev);
+        publish(t);
+        return;
+    }
+    if (ev->rc == ZNOAUTH) {
+        /* Its ACL hides it from us: as undecodable as garbage (Mesos would
+         * fail the same way), and retrying will not help. */
+        c->done = true;
+        c->retry = true; /* the ACL may be fixed: ask again, with backoff */
+        c->error = xstrdup("not allowed to read its data (ZooKeeper ACL)");
+        log_ratelimited(&t->err_limit, LOG_WARNING, "cannot read master znode '%s/%s': %s",
+                        t->url.path, c->znode, c->error);
+        set_retry(t, RETRY_REREAD, next_retry(t));
+        publish(t);
+        return;
+    }
+    /* Not read: forget the entry so that the next children read asks again. */
+    cached_done(c);
+    *c = t->cache[--t->n_cache];
+    if (ev->rc == ZNONODE)
+        request_children(t); /* it left before we could read it */
+    else if (ev->rc != ZCLOSING && ev->rc != ZCONNECTIONLOSS && ev->rc != ZSESSIONEXPIRED &&
+             ev->rc != ZINVALIDSTATE)
+        set_retry(t, RETRY_REREAD, next_retry(t));
+}
+
+static void handle_event(struct tracker *t, struct event *ev)
+{
+    if (ev->gen != t->gen || !t->zh)
+        return; /* from a handle we closed */
+    switch (ev->type) {
+    case EV_SESSION:
+        on_session_event(t, ev->state);
+        break;
+    case EV_WATCH:
+        if (ev->state == ZOO_CHILD_EVENT || ev->state == ZOO_CREATED_EVENT ||
+            ev->state == ZOO_DELETED_EVENT || ev->state == ZOO_NOTWATCHING_EVENT) {
+            log_debug("watch fired on '%s' (type %d)", t->url.path, ev->state);
+            request_children(t);
+        }
+        break;
+    case EV_CHILDREN:
+        on_children_result(t, ev);
+        break;
+    case EV_DATA:
+        on_data_result(t, ev);
+        break;
+    case EV_EXISTS:
+        if (ev->rc == ZOK)
+            request_children(t); /* created between our two reads */
+        break;
+    }
+}
+
+/* Drops the entries whose read was refused, so that they are read again. */
+static void forget_refused_reads(struct tracker *t)
+{
+    size_t keep = 0;
+
+    for (size_t i = 0; i < t->n_cache; i++) {
+        if (t->cache[i].retry)
+            cached_done(&t->cache[i]);
+        else
+            t->cache[keep++] = t->cache[i];
+    }
+    t->n_cache = keep;
+}
+
+static void run_timers(struct tracker *t)
+{
+    uint64_t now = time_now_ms();
+
+    if (t->session_deadline_ms && now >= t->session_deadline_ms) {
+        t->session_deadline_ms = 0;
+        if (t->session != ZK_SESSION_CONNECTED)
+            expire_session(t, t->ever_connected
+                                  ? "no reconnection to ZooKeeper within the session timeout"
+                                  : "no ZooKeeper session established within the session timeout");
+    }
+    if (t->retry != RETRY_NONE && now >= t->retry_at_ms) {
+        enum retry_kind kind = t->retry;
+        t->retry = RETRY_NONE;
+        if (kind == RETRY_REOPEN) {
+            close_handle(t);
+            open_handle(t);
+        } else {
+            forget_refused_reads(t);
+            request_children(t);
+            request_missing_data(t);
+        }
+    }
+}
+
+/* The earliest timer, or 0 for none. */
+static uint64_t next_deadline(const struct tracker *t)
+{
+    uint64_t at = t->session_deadline_ms;
+
+    if (t->retry != RETRY_NONE && (at == 0 || t->retry_at_ms < at))
+        at = t->retry_at_ms;
+    return at;
+}
+
+/* ---------------------------------------------------------------------------
+ * The thread
+ * ------------------------------------------------------------------------- */
+
+/* Waits for events or the timer; returns the queued events, or NULL. */
+static struct event *wait_events(struct tracker *t, bool *stopping)
+{
+    struct event *list;
+
+    pthread_mutex_lock(&t->lock);
+    while (!t->head && !t->stopping) {
+        uint64_t deadline = next_deadline(t);
+        if (deadline == 0) {
+            pthread_cond_wait(&t->wake, &t->lock);
+            continue;
+        }
+        uint64_t now = time_now_ms();
+        if (now >= deadline)
+            break;
+        struct timespec at;
+        clock_gettime(CLOCK_MONOTONIC, &at);
+        uint64_t ns = (uint64_t)at.tv_nsec + (deadline - now) * 1000000u;
+        at.tv_sec += (time_t)(ns / 1000000000u);
+        at.tv_nsec = (long)(ns % 1000000000u);
+        pthread_cond_timedwait(&t->wake, &t->lock, &at);
+    }
+    list = t->head;
+    t->head = t->tail = NULL;
+    *stopping = t->stopping;
+    pthread_mutex_unlock(&t->lock);
+    return list;
+}
+
+static void *tracker_main(void *arg)
+{
+    struct tracker *t = arg;
+    bool stopping = false;
+
+    open_handle(t);
+    publish(t);
+    while (!stopping) {
+        struct event *ev = wait_events(t, &stopping);
+        while (ev) {
+            struct event *next = ev->next;
+            if (!stopping)
+                handle_event(t, ev);
+            event_free(ev);
+            ev = next;
+        }
+        if (!stopping)
+            run_timers(t);
+    }
+    close_handle(t);
+    return NULL;
+}
+
+/* Starts from what a previous tracker knew: its members and their data, as
+ * if our connection were lost (see tracker.h). */
+static void seed_from(struct tracker *t, const struct leader_snapshot *seed)
+{
+    if (!seed || seed->state != LEADER_KNOWN || seed->n_masters == 0)
+        return;
+    t->members = xcalloc(seed->n_masters, sizeof(*t->members));
+    t->cache = xcalloc(seed->n_masters, sizeof(*t->cache));
+    for (size_t i = 0; i < seed->n_masters; i++) {
+        const struct leader_master *m = &seed->masters[i];
+        if (election_parse_name(m->znode, &t->members[t->n_members]) < 0)
+            continue;
+        t->n_members++;
+        if (!m->read)
+            continue;
+        struct cached *c = &t->cache[t->n_cache++];
+        c->znode = xstrdup(m->znode);
+        c->done = true;
+        c->ok = m->decoded;
+        if (m->decoded)
+            masterinfo_copy(&c->info, &m->info);
+        c->endpoint = m->endpoint;
+        c->has_endpoint = m->has_endpoint;
+        c->error = xstrdup(m->error);
+    }
+    t->have_children = t->n_members > 0;
+    t->seeded = t->have_children;
+}
+
+int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
+                  struct tracker **ret)
+{
+    struct tracker *t = xnew(struct tracker);
+    const struct leader_snapshot *cur;
+    pthread_condattr_t attr;
+    int r;
+
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_mutex_init(&t->zk_log_lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    t->url.hosts = xstrdup(cfg->url->hosts);
+    t->url.path = xstrdup(cfg->url->path);
+    t->url.credentials = xstrdup(cfg->url->credentials);
+    t->url_text = zkurl_to_redacted(&t->url);
+    t->session_timeout_ms =
+        cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : TRACKER_DEFAULT_SESSION_TIMEOUT_MS;
+    t->read_all = cfg->read_all;
+    t->store = store;
+    t->session = ZK_SESSION_CONNECTING;
+    t->zk_log_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
+    t->err_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
+    /* Keep the identity of a leader a previous tracker found (reload). */
+    cur = leader_store_get(store);
+    t->identity_znode = xstrdup(cur->znode);
+    snprintf(t->identity_address, sizeof(t->identity_address), "%s", cur->address);
+    leader_snapshot_unref(cur);
+    seed_from(t, cfg->seed);
+    zoo_set_debug_level(log_enabled(LOG_DEBUG) ? ZOO_LOG_LEVEL_INFO : ZOO_LOG_LEVEL_WARN);
+    pthread_mutex_lock(&log_owner_lock);
+    log_owner = t;
+    pthread_mutex_unlock(&log_owner_lock);
+    r = pthread_create(&t->thread, NULL, tracker_main, t);
+    if (r != 0) {
+        log_error("cannot start the ZooKeeper tracker thread: %s", strerror(r));
+        tracker_stop(t);
+        return -r;
+    }
+    *ret = t;
+    return 0;
+}
+
+void tracker_stop(struct tracker *t)
+{
+    struct event *ev;
+
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->stopping = true;
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->lock);
+    if (t->thread)
+        pthread_join(t->thread, NULL);
+    pthread_mutex_lock(&log_owner_lock);
+    if (log_owner == t)
+        log_owner = NULL;
+    pthread_mutex_unlock(&log_owner_lock);
+    while ((ev = t->head)) {
+        t->head = ev->next;
+        event_free(ev);
+    }
+    zkurl_done(&t->url);
+    free(t->url_text);
+    free(t->identity_znode);
+    pthread_cond_destroy(&t->wake);
+    pthread_mutex_destroy(&t->lock);
+    pthread_mutex_destroy(&t->zk_log_lock);
+    free(t);
+}

@@ -1,0 +1,522 @@
+/* it_service.c: integration tests of mesos-leaderd as a service: what it
+ * tells systemd, socket activation, reload, draining stop, configuration
+ * errors and precedence, the Unix socket listener, journal logging. */
+#include "config.h"
+
+#include "integration/itlib.h"
+
+#include <check.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* --- a NOTIFY_SOCKET of our own ------------------------------------------- */
+
+struct notify_sock {
+    int fd;
+    char path[108];
+    char env[128];
+    char log[16384]; /* every message received, one per line */
+};
+
+static void notify_open(struct notify_sock *n)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    char *dir = harness_mkdtemp("it-notify");
+
+    snprintf(n->path, sizeof(n->path), "%s/notify", dir);
+    snprintf(n->env, sizeof(n->env), "NOTIFY_SOCKET=%s", n->path);
+    n->log[0] = '\0';
+    n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(n->fd, 0);
+    strcpy(sun.sun_path, n->path);
+    ck_assert_int_eq(bind(n->fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+    free(dir);
+}
+
+/* Reads every datagram waiting (without blocking). */
+static void notify_drain(struct notify_sock *n)
+{
+    char msg[2048];
+    ssize_t len;
+
+    while ((len = recv(n->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT)) > 0) {
+        msg[len] = '\0';
+        for (char *p = msg; *p; p++) {
+            if (*p == '\n')
+                *p = '|';
+        }
+        strncat(n->log, msg, sizeof(n->log) - strlen(n->log) - 2);
+        strcat(n->log, "\n");
+    }
+}
+
+struct notify_wait {
+    struct notify_sock *n;
+    const char *needle;
+};
+
+static bool notify_has(void *arg)
+{
+    struct notify_wait *w = arg;
+
+    notify_drain(w->n);
+    return strstr(w->n->log, w->needle) != NULL;
+}
+
+static void notify_expect(struct notify_sock *n, const char *needle)
+{
+    struct notify_wait w = {n, needle};
+
+    ck_assert_msg(wait_until(notify_has, &w, IT_TIMEOUT_MS), "no '%s' in:\n%s", needle, n->log);
+}
+
+static void notify_close(struct notify_sock *n)
+{
+    close(n->fd);
+    unlink(n->path);
+    *strrchr(n->path, '/') = '\0';
+    rmdir(n->path);
+}
+
+/* Starts the daemon with @env entries added (NULL-terminated) and @args. */
+static struct proc *daemon_with_env(const char *const *env, const char *const *args)
+{
+    const char *argv[48];
+    int argc = it_daemon_argv(argv, 16);
+    struct proc *p;
+
+    for (size_t i = 0; args && args[i] && argc < 47; i++)
+        argv[argc++] = args[i];
+    argv[argc] = NULL;
+    p = proc_start(argv, env, NULL);
+    ck_assert_msg(p, "cannot start the daemon: %s", harness_error());
+    return p;
+}
+
+static int wait_status(struct proc *p)
+{
+    int status = -1;
+
+    ck_assert_int_eq(proc_wait_exit(p, IT_TIMEOUT_MS, &status), 0);
+    return status;
+}
+
+/* --- tests ---------------------------------------------------------------- */
+
+/* sd_notify: READY=1 once a leader is known, STATUS= naming it and its
+ * changes, RELOADING=1 then READY=1 around SIGHUP, STOPPING=1, WATCHDOG=1. */
+START_TEST(notifications)
+{
+    char *zk_url = it_new_zk_url();
+    struct notify_sock n;
+    struct it_master *m = it_master_start(zk_url, "nm", NULL), *m2;
+    char listen[64], want[128];
+    struct proc *d;
+
+    notify_open(&n);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", harness_free_port());
+    d = daemon_with_env(
+        (const char *[]){n.env, "WATCHDOG_USEC=400000", NULL},
+        (const char *[]){"--zk", zk_url, "--listen", listen, "--config", "/dev/null", NULL});
+    snprintf(want, sizeof(want), "READY=1|STATUS=leader %s (id nm", m->address);
+    notify_expect(&n, want);
+    notify_expect(&n, "WATCHDOG=1");
+    m2 = it_master_start(zk_url, "nm2", NULL);
+    it_master_stop(m);
+    snprintf(want, sizeof(want), "STATUS=leader %s (id nm2", m2->address);
+    notify_expect(&n, want);
+    proc_signal(d, SIGHUP);
+    notify_expect(&n, "RELOADING=1|MONOTONIC_USEC=");
+    ck_assert_int_eq(
+        proc_wait_output(d, PROC_STDERR, "configuration reloaded", IT_TIMEOUT_MS, NULL), 0);
+    proc_signal(d, SIGTERM);
+    notify_expect(&n, "STOPPING=1");
+    ck_assert_int_eq(WEXITSTATUS(wait_status(d)), 0);
+    /* READY=1 comes once at start and once after the reload. */
+    ck_assert_ptr_nonnull(strstr(strstr(n.log, "RELOADING=1"), "READY=1"));
+    proc_stop(d);
+    it_master_stop(m2);
+    notify_close(&n);
+    free(zk_url);
+}
+END_TEST
+
+/* READY=1 without a leader once the startup wait is over (serving 503). */
+START_TEST(ready_after_startup_wait_without_leader)
+{
+    char *zk_url = it_new_zk_url();
+    struct notify_sock n;
+    char listen[64], url[96];
+    struct proc *d;
+
+    notify_open(&n);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", harness_free_port());
+    snprintf(url, sizeof(url), "http://%s/master/state", listen);
+    d = daemon_with_env((const char *[]){n.env, NULL},
+                        (const char *[]){"--zk", zk_url, "--listen", listen, "--startup-wait",
+                                         "300ms", "--config", "/dev/null", NULL});
+    notify_expect(&n, "READY=1|STATUS=no leader");
+    ck_assert_int_eq(it_request("GET", url, NULL, NULL, NULL), 503);
+    proc_signal(d, SIGTERM);
+    ck_assert_int_eq(WEXITSTATUS(wait_status(d)), 0);
+    proc_stop(d);
+    notify_close(&n);
+    free(zk_url);
+}
+END_TEST
+
+/* Socket activation: the listening socket comes from systemd-socket-activate. */
+START_TEST(socket_activation)
+{
+    char *zk_url = it_new_zk_url();
+    char *bin = harness_builddir_path("src/cmd/mesos-leaderd");
+    struct it_master *m = it_master_start(zk_url, "sa", NULL);
+    int port = harness_free_port();
+    char listen[64], url[96];
+    struct http_resp r = {0};
+    struct proc *p;
+
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    snprintf(url, sizeof(url), "http://%s/master/state", listen);
+    p = proc_start((const char *[]){"systemd-socket-activate", "-l", listen, bin, "--zk", zk_url,
+                                    "--listen", "127.0.0.1:1", "--config", "/dev/null", NULL},
+                   NULL, NULL);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(proc_wait_output(p, PROC_STDERR, "Listening on", IT_TIMEOUT_MS, NULL), 0);
+    /* The first connection starts the daemon, which takes over the socket. */
+    ck_assert_int_eq(it_request("GET", url, NULL, NULL, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"sa\""));
+    http_resp_free(&r);
+    ck_assert_int_eq(proc_wait_output(p, PROC_STDERR, "(socket activation)", IT_TIMEOUT_MS, NULL),
+                     0);
+    proc_stop(p);
+    it_master_stop(m);
+    free(bin);
+    free(zk_url);
+}
+END_TEST
+
+/* SIGHUP with a changed ZooKeeper URL (another connect string for the same
+ * ensemble): the listener and a stream of the unchanged leader survive. */
+START_TEST(reload_new_zk_url_keeps_stream)
+{
+    char *zk_url = it_new_zk_url();
+    struct it_master *m =
+        it_master_start(zk_url, "rl", (const char *[]){"--heartbeat-interval", "0.2", NULL});
+    char *dir = harness_mkdtemp("it-reload"), conf[512], content[512], *alt = NULL;
+    struct it_daemon *d;
+    struct http_stream *s;
+    size_t before;
+    char *body;
+
+    /* The same ensemble named another way: "localhost" instead of 127.0.0.1. */
+    ck_assert_int_gt(
+        asprintf(&alt, "zk://localhost:%d%s", zkh_node_port(it_zk(), 0), strchr(zk_url + 5, '/')),
+        0);
+    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
+    snprintf(content, sizeof(content), "zk = %s\n", zk_url);
+    ck_assert_int_eq(harness_write_file(conf, content, strlen(content)), 0);
+    /* Only the file names ZooKeeper, so that a reload can change it. */
+    d = it_daemon_start_args((const char *[]){"--config", conf, NULL});
+    it_daemon_wait_leader(d, m);
+    s = it_subscribe(d->base, "reload", NULL);
+    ck_assert_int_eq(http_stream_wait_contains(s, "HEARTBEAT", IT_TIMEOUT_MS), 0);
+    snprintf(content, sizeof(content), "zk = %s\n", alt);
+    ck_assert_int_eq(harness_write_file(conf, content, strlen(content)), 0);
+    proc_output_mark(d->proc, PROC_STDERR);
+    proc_signal(d->proc, SIGHUP);
+    ck_assert_int_eq(
+        proc_wait_output(d->proc, PROC_STDERR, "now tracking zk://localhost", IT_TIMEOUT_MS, NULL),
+        0);
+    ck_assert_int_eq(
+        proc_wait_output(d->proc, PROC_STDERR, "configuration reloaded", IT_TIMEOUT_MS, NULL), 0);
+    it_daemon_wait_field(d, "zookeeper.url", alt);
+    it_daemon_wait_state(d, "known");
+    /* The stream still flows, and calls still work. */
+    body = http_stream_body(s, &before);
+    free(body);
+    ck_assert_int_eq(http_stream_wait_bytes(s, before + 50, IT_TIMEOUT_MS), 0);
+    ck_assert(!http_stream_ended(s, NULL));
+    ck_assert_int_eq(it_request("GET", it_url(d, "/master/state"), NULL, NULL, NULL), 200);
+    /* An invalid configuration is refused; the old one stays. */
+    ck_assert_int_eq(harness_write_file(conf, "zk = nonsense\n", 14), 0);
+    proc_signal(d->proc, SIGHUP);
+    ck_assert_int_eq(
+        proc_wait_output(d->proc, PROC_STDERR, "configuration refused", IT_TIMEOUT_MS, NULL), 0);
+    ck_assert_int_eq(it_request("GET", it_url(d, "/master/state"), NULL, NULL, NULL), 200);
+    ck_assert(!http_stream_ended(s, NULL));
+    http_stream_close(s);
+    it_daemon_stop(d);
+    it_master_stop(m);
+    harness_rm_rf(dir);
+    free(dir);
+    free(alt);
+    free(zk_url);
+}
+END_TEST
+
+/* SIGTERM: a short call in flight finishes, streams end, exit 0. */
+START_TEST(sigterm_drains)
+{
+    char *zk_url = it_new_zk_url();
+    struct it_master *m = it_master_start(zk_url, "dr", NULL);
+    struct it_daemon *d = it_daemon_start(zk_url, NULL);
+    struct http_req slow = {.url = NULL};
+    struct http_stream *call, *stream;
+    enum http_stream_end how;
+    int status;
+
+    it_daemon_wait_leader(d, m);
+    stream = it_subscribe(d->base, "drain", NULL);
+    it_master_faults(m, "{\"delay_ms\":1500}");
+    it_master_clear_requests(m);
+    slow.url = it_url(d, "/master/state");
+    call = http_stream_open(&slow);
+    ck_assert(wait_until(it_master_has_requests, m, IT_TIMEOUT_MS));
+    proc_signal(d->proc, SIGTERM);
+    ck_assert_int_eq(http_stream_wait_end(stream, IT_TIMEOUT_MS, &how), 0);
+    ck_assert_int_eq(how, HTTP_END_ABNORMAL);
+    ck_assert_int_eq(http_stream_wait_end(call, IT_TIMEOUT_MS, &how), 0);
+    ck_assert_int_eq(how, HTTP_END_CLEAN);
+    ck_assert_int_eq(http_stream_status(call), 200);
+    ck_assert_int_eq(proc_wait_exit(d->proc, IT_TIMEOUT_MS, &status), 0);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    http_stream_close(call);
+    http_stream_close(stream);
+    proc_stop(d->proc);
+    free(d);
+    it_master_stop(m);
+    free(zk_url);
+}
+END_TEST
+
+/* Configuration errors name the file and line, the variable, the option;
+ * -t checks and exits. */
+START_TEST(configuration_errors)
+{
+    char *dir = harness_mkdtemp("it-conf"), conf[512], *err;
+    struct proc *p;
+
+    snprintf(conf, sizeof(conf), "%s/bad.conf", dir);
+    ck_assert_int_eq(harness_write_file(conf, "# comment\nmax-body = huge\n", 26), 0);
+    p = daemon_with_env(NULL, (const char *[]){"-t", "-c", conf, NULL});
+    ck_assert_int_eq(WEXITSTATUS(wait_status(p)), 1);
+    err = proc_output(p, PROC_STDERR);
+    ck_assert_ptr_nonnull(strstr(err, "bad.conf:2: 'max-body' = 'huge' is not a size"));
+    free(err);
+    proc_stop(p);
+    p = daemon_with_env((const char *[]){"MESOS_LEADERD_RETRY_BUDGET=soon", NULL},
+                        (const char *[]){"-t", "-c", "/dev/null", NULL});
+    ck_assert_int_eq(WEXITSTATUS(wait_status(p)), 1);
+    err = proc_output(p, PROC_STDERR);
+    ck_assert_ptr_nonnull(strstr(err, "MESOS_LEADERD_RETRY_BUDGET"));
+    free(err);
+    proc_stop(p);
+    ck_assert_int_eq(harness_write_file(conf, "listen = 127.0.0.1:6001\n", 24), 0);
+    p = daemon_with_env(NULL, (const char *[]){"-t", "-c", conf, NULL});
+    ck_assert_int_eq(WEXITSTATUS(wait_status(p)), 0);
+    err = proc_output(p, PROC_STDOUT);
+    ck_assert_ptr_nonnull(strstr(err, "configuration OK"));
+    free(err);
+    proc_stop(p);
+    /* A port in use is a clear startup error. */
+    {
+        struct it_daemon *first = it_daemon_start("zk://127.0.0.1:1/x", NULL);
+        char listen[64];
+        snprintf(listen, sizeof(listen), "127.0.0.1:%d", first->port);
+        p = daemon_with_env(NULL, (const char *[]){"--listen", listen, "-c", "/dev/null", NULL});
+        ck_assert_int_eq(WEXITSTATUS(wait_status(p)), 1);
+        err = proc_output(p, PROC_STDERR);
+        ck_assert_ptr_nonnull(strstr(err, "Address already in use"));
+        free(err);
+        proc_stop(p);
+        it_daemon_stop(first);
+    }
+    harness_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* Environment over file, command line over environment, for real. */
+START_TEST(environment_precedence)
+{
+    char *zk_url = it_new_zk_url();
+    struct it_master *m = it_master_start(zk_url, "env", NULL);
+    char *dir = harness_mkdtemp("it-env"), conf[512], content[256], env_zk[300], env_listen[64];
+    char listen[64], url[96];
+    int port = harness_free_port();
+    struct proc *d;
+
+    snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+    snprintf(content, sizeof(content), "zk = zk://127.0.0.1:1/nowhere\nlisten = 127.0.0.1:1\n");
+    ck_assert_int_eq(harness_write_file(conf, content, strlen(content)), 0);
+    snprintf(env_zk, sizeof(env_zk), "MESOS_LEADERD_ZK=%s", zk_url);
+    snprintf(env_listen, sizeof(env_listen), "MESOS_LEADERD_LISTEN=127.0.0.1:2");
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    snprintf(url, sizeof(url), "http://%s/master/state", listen);
+    /* zk from the environment (over the file); listen from the command line. */
+    d = daemon_with_env((const char *[]){env_zk, env_listen, NULL},
+                        (const char *[]){"-c", conf, "--listen", listen, NULL});
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR, "ready on", IT_TIMEOUT_MS, NULL), 0);
+    ck_assert_int_eq(it_request("GET", url, NULL, NULL, NULL), 200);
+    proc_signal(d, SIGTERM);
+    ck_assert_int_eq(WEXITSTATUS(wait_status(d)), 0);
+    proc_stop(d);
+    it_master_stop(m);
+    harness_rm_rf(dir);
+    free(dir);
+    free(zk_url);
+}
+END_TEST
+
+/* Listening on a Unix socket (sidecars sharing a volume). */
+START_TEST(unix_socket)
+{
+    char *zk_url = it_new_zk_url();
+    struct it_master *m = it_master_start(zk_url, "ux", NULL);
+    char *dir = harness_mkdtemp("it-unix"), listen[512];
+    struct proc *d;
+    struct stat st;
+    char *answer = NULL;
+
+    snprintf(listen, sizeof(listen), "unix:%s/api.sock", dir);
+    d = daemon_with_env(
+        NULL, (const char *[]){"--zk", zk_url, "--listen", listen, "-c", "/dev/null", NULL});
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR, "ready on", IT_TIMEOUT_MS, NULL), 0);
+    ck_assert_int_eq(it_raw_unix(listen + 5,
+                                 "GET /master/state HTTP/1.1\r\nHost: localhost\r\n"
+                                 "Connection: close\r\n\r\n",
+                                 &answer),
+                     200);
+    ck_assert_ptr_nonnull(strstr(answer, "\"ux\""));
+    free(answer);
+    proc_signal(d, SIGTERM);
+    ck_assert_int_eq(WEXITSTATUS(wait_status(d)), 0);
+    ck_assert_int_ne(stat(listen + 5, &st), 0); /* removed on exit */
+    proc_stop(d);
+    it_master_stop(m);
+    harness_rm_rf(dir);
+    free(dir);
+    free(zk_url);
+}
+END_TEST
+
+/* Logging: "<N>" prefixes when stderr is the journal, timestamps otherwise;
+ * one line per leader change, old and new. */
+START_TEST(journal_prefixes)
+{
+    char *zk_url = it_new_zk_url();
+    char *bin = harness_builddir_path("src/cmd/mesos-leaderd");
+    struct it_master *m = it_master_start(zk_url, "jr", NULL);
+    char script[1024], listen[64];
+    struct proc *p;
+    char *err;
+
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", harness_free_port());
+    /* JOURNAL_STREAM names the device and inode of stderr, as systemd does. */
+    snprintf(script, sizeof(script),
+             "export JOURNAL_STREAM=$(stat -L -c %%d:%%i /proc/self/fd/2); exec '%s' --zk '%s' "
+             "--listen %s -c /dev/null",
+             bin, zk_url, listen);
+    p = proc_start((const char *[]){"/bin/sh", "-c", script, NULL}, NULL, NULL);
+    ck_assert_int_eq(
+        proc_wait_output(p, PROC_STDERR, "<5>leader changed: now", IT_TIMEOUT_MS, NULL), 0);
+    err = proc_output(p, PROC_STDERR);
+    ck_assert_ptr_nonnull(strstr(err, "was none"));
+    ck_assert_ptr_null(strstr(err, " notice: ")); /* no timestamped format */
+    free(err);
+    proc_stop(p);
+    it_master_stop(m);
+    free(bin);
+    free(zk_url);
+}
+END_TEST
+
+/* ZooKeeper credentials from the configuration file appear nowhere: not in
+ * the log (even at debug level), the status endpoints, STATUS= or the
+ * command line; a world-readable file holding them draws a warning. */
+START_TEST(secrets_stay_secret)
+{
+    char *plain = it_new_zk_url();
+    char *dir = harness_mkdtemp("it-secret"), conf[512], content[1024], url[512], listen[64];
+    char cmdline_path[64], *cmdline = NULL, *log;
+    const char *endpoints[] = {"/leaderd/v1/leader", "/leaderd/health", "/leaderd/metrics"};
+    struct it_master *m;
+    struct notify_sock n;
+    struct http_resp r = {0};
+    struct proc *d;
+
+    /* The same path, with digest credentials (the stand-in's znodes get
+     * world:read + creator:all, as Mesos's do). */
+    snprintf(url, sizeof(url), "zk://alice:s3cr3t-pw@%s", plain + 5);
+    m = it_master_start(url, "sec", NULL);
+    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
+    snprintf(content, sizeof(content), "zk = %s\nlog-level = debug\n", url);
+    ck_assert_int_eq(harness_write_file(conf, content, strlen(content)), 0);
+    ck_assert_int_eq(chmod(conf, 0644), 0);
+    notify_open(&n);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", harness_free_port());
+    d = daemon_with_env((const char *[]){n.env, NULL},
+                        (const char *[]){"-c", conf, "--listen", listen, NULL});
+    notify_expect(&n, "READY=1");
+    ck_assert_int_eq(
+        proc_wait_output(d, PROC_STDERR, "readable by every user", IT_TIMEOUT_MS, NULL), 0);
+    for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        char u[128];
+        snprintf(u, sizeof(u), "http://%s%s", listen, endpoints[i]);
+        ck_assert_int_eq(it_request("GET", u, NULL, NULL, &r), 200);
+        ck_assert_msg(!strstr(r.body, "s3cr3t-pw"), "%s shows the password", endpoints[i]);
+        http_resp_free(&r);
+    }
+    snprintf(cmdline_path, sizeof(cmdline_path), "/proc/%d/cmdline", (int)proc_pid(d));
+    ck_assert_int_eq(harness_read_file(cmdline_path, &cmdline, NULL), 0);
+    proc_signal(d, SIGTERM);
+    ck_assert_int_eq(WEXITSTATUS(wait_status(d)), 0);
+    notify_drain(&n);
+    ck_assert_ptr_null(strstr(n.log, "s3cr3t-pw"));
+    log = proc_output(d, PROC_STDERR);
+    ck_assert_ptr_null(strstr(log, "s3cr3t-pw"));
+    ck_assert_ptr_nonnull(strstr(log, "alice:***@"));
+    free(log);
+    proc_stop(d);
+    /* Not readable by others: no warning. */
+    ck_assert_int_eq(chmod(conf, 0600), 0);
+    d = daemon_with_env(NULL, (const char *[]){"-t", "-c", conf, NULL});
+    ck_assert_int_eq(WEXITSTATUS(wait_status(d)), 0);
+    log = proc_output(d, PROC_STDERR);
+    ck_assert_ptr_null(strstr(log, "readable by every user"));
+    free(log);
+    proc_stop(d);
+    notify_close(&n);
+    it_master_stop(m);
+    harness_rm_rf(dir);
+    free(cmdline);
+    free(dir);
+    free(plain);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {notifications,
+                                  ready_after_startup_wait_without_leader,
+                                  socket_activation,
+                                  reload_new_zk_url_keeps_stream,
+                                  sigterm_drains,
+                                  configuration_errors,
+                                  environment_precedence,
+                                  unix_socket,
+                                  journal_prefixes,
+                                  secrets_stay_secret,
+                                  NULL};
+
+    return it_run(it_suite("service", tests, 90), 1);
+}

@@ -1,0 +1,20 @@
+# tests/integration/local.mk: integration tests (real ZooKeeper servers,
+# stand-in masters, mesos-leader and mesos-leaderd), included from
+# tests/local.mk. Each suite keeps its own block below: add yours as a new
+# block, leave the others alone. Tests compile with $(HARNESS_CPPFLAGS) and
+# link $(HARNESS_LIBS) (tests/harness/local.mk); they exit 77 (skip) when Java
+# or ZooKeeper is missing.
+
+# --- leader tracking: it_tracking ------------------------------------------
+# ZooKeeper standalone and ensemble, failover, session expiry, the Mesos
+# leader rule, mesos-leader's output and exit codes, ACLs, restarts, reloads
+# and regressions of the bugs it found. It runs src/cmd/mesos-leader,
+# src/cmd/mesos-leaderd and tests/standin/mesos-standin, which "make check"
+# builds first.
+# Run alone: make check TESTS=tests/integration/it_tracking
+check_PROGRAMS += tests/integration/it_tracking
+TESTS += tests/integration/it_tracking
+tests_integration_it_tracking_SOURCES = tests/integration/it_tracking.c
+tests_integration_it_tracking_CPPFLAGS = $(HARNESS_CPPFLAGS)
+tests_integration_it_tracking_LDADD = $(HARNESS_LIBS)
+# --- end of it_tracking -----------------------------------------------------

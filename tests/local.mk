@@ -1,0 +1,46 @@
+# tests/local.mk: unit tests (check), the stand-in master, integration tests.
+
+TEST_CPPFLAGS = $(AM_CPPFLAGS) $(ZK_CFLAGS) $(JSONC_CFLAGS) $(CHECK_CFLAGS) $(MHD_CFLAGS) \
+	$(CURL_CFLAGS) -I$(top_srcdir)/tests
+TEST_LIBS = $(LEADERD_LIBS) $(CHECK_LIBS)
+
+# Unit tests: pure functions, no network.
+UNIT_TESTS = \
+	tests/unit/check_cfg \
+	tests/unit/check_election \
+	tests/unit/check_headers \
+	tests/unit/check_loop \
+	tests/unit/check_masterinfo \
+	tests/unit/check_route \
+	tests/unit/check_zkurl
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+EXTRA_DIST += tests/unit/unit.h
+
+tests_unit_check_cfg_SOURCES = tests/unit/check_cfg.c
+tests_unit_check_cfg_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_cfg_LDADD = $(TEST_LIBS)
+tests_unit_check_election_SOURCES = tests/unit/check_election.c
+tests_unit_check_election_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_election_LDADD = $(TEST_LIBS)
+tests_unit_check_headers_SOURCES = tests/unit/check_headers.c
+tests_unit_check_headers_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_headers_LDADD = $(TEST_LIBS)
+tests_unit_check_loop_SOURCES = tests/unit/check_loop.c
+tests_unit_check_loop_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_loop_LDADD = $(TEST_LIBS)
+tests_unit_check_masterinfo_SOURCES = tests/unit/check_masterinfo.c
+tests_unit_check_masterinfo_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_masterinfo_LDADD = $(TEST_LIBS)
+tests_unit_check_route_SOURCES = tests/unit/check_route.c
+tests_unit_check_route_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_route_LDADD = $(TEST_LIBS)
+tests_unit_check_zkurl_SOURCES = tests/unit/check_zkurl.c
+tests_unit_check_zkurl_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_zkurl_LDADD = $(TEST_LIBS)
+
+include $(srcdir)/tests/harness/local.mk
+include $(srcdir)/tests/standin/local.mk
+include $(srcdir)/tests/fuzz/local.mk
+include $(srcdir)/tests/integration/local.mk
+include $(srcdir)/tests/integration/daemon.mk

@@ -1,0 +1,88 @@
+/* check_route.c: unit tests of request classification. */
+#include "config.h"
+
+#include "proxy/route.h"
+
+#include "unit/unit.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(classify)
+{
+    ck_assert_int_eq(route_classify("/api/v1/scheduler"), ROUTE_PROXY);
+    ck_assert_int_eq(route_classify("/master/api/v1"), ROUTE_PROXY);
+    ck_assert_int_eq(route_classify("/state"), ROUTE_PROXY);
+    ck_assert_int_eq(route_classify("/redirect"), ROUTE_REDIRECT);
+    ck_assert_int_eq(route_classify("/master/redirect"), ROUTE_REDIRECT);
+    ck_assert_int_eq(route_classify("/redirect/x"), ROUTE_REDIRECT_SUB);
+    ck_assert_int_eq(route_classify("/master/redirect/"), ROUTE_REDIRECT_SUB);
+    ck_assert_int_eq(route_classify("/redirects"), ROUTE_PROXY);
+    ck_assert_int_eq(route_classify("/leaderd/v1/leader"), ROUTE_LEADERD_LEADER);
+    ck_assert_int_eq(route_classify("/leaderd/health"), ROUTE_LEADERD_HEALTH);
+    ck_assert_int_eq(route_classify("/leaderd/metrics"), ROUTE_LEADERD_METRICS);
+    ck_assert_int_eq(route_classify("/leaderd"), ROUTE_LEADERD_UNKNOWN);
+    ck_assert_int_eq(route_classify("/leaderd/other"), ROUTE_LEADERD_UNKNOWN);
+    ck_assert_int_eq(route_classify("/leaderdx"), ROUTE_PROXY);
+}
+END_TEST
+
+START_TEST(targets)
+{
+    ck_assert(route_target_acceptable("/api/v1?x=1&y=%20"));
+    ck_assert(route_target_acceptable("//double/slash"));
+    ck_assert(!route_target_acceptable("http://evil.example/api/v1"));
+    ck_assert(!route_target_acceptable("evil.example:443"));
+    ck_assert(!route_target_acceptable("*"));
+    ck_assert(!route_target_acceptable("/a#frag"));
+    ck_assert(!route_target_acceptable("/a b"));
+    ck_assert(!route_target_acceptable("/a\x01"));
+    ck_assert(!route_target_acceptable(""));
+}
+END_TEST
+
+START_TEST(subscribe_json)
+{
+    const char *sub = "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{}}}";
+    const char *accept = "{\"type\":\"ACCEPT\",\"accept\":{\"note\":\"SUBSCRIBE\"}}";
+
+    ck_assert(route_is_subscribe("/api/v1/scheduler", "application/json", sub, strlen(sub)));
+    ck_assert(route_is_subscribe("/master/api/v1", "application/json", sub, strlen(sub)));
+    ck_assert(!route_is_subscribe("/api/v1/scheduler", "application/json", accept, strlen(accept)));
+    ck_assert(!route_is_subscribe("/state", "application/json", sub, strlen(sub)));
+    ck_assert(!route_is_subscribe("/api/v1/scheduler", "text/plain", sub, strlen(sub)));
+    ck_assert(!route_is_subscribe("/api/v1/scheduler", "application/json", "{\"type\":", 8));
+    ck_assert(!route_is_subscribe("/api/v1/scheduler", NULL, sub, strlen(sub)));
+}
+END_TEST
+
+START_TEST(subscribe_protobuf)
+{
+    /* scheduler Call: framework_id (1, bytes) then type (2) = SUBSCRIBE (1). */
+    static const uint8_t sched[] = {0x0a, 0x03, 0x0a, 0x01, 'x', 0x10, 0x01};
+    static const uint8_t sched_accept[] = {0x10, 0x03};
+    /* master Call: type (1) = SUBSCRIBE (18). */
+    static const uint8_t oper[] = {0x08, 0x12};
+    static const uint8_t truncated[] = {0x0a, 0x7f};
+
+    ck_assert(route_is_subscribe("/api/v1/scheduler", "application/x-protobuf", (const char *)sched,
+                                 sizeof(sched)));
+    ck_assert(!route_is_subscribe("/api/v1/scheduler", "application/x-protobuf",
+                                  (const char *)sched_accept, sizeof(sched_accept)));
+    ck_assert(
+        route_is_subscribe("/api/v1", "application/x-protobuf", (const char *)oper, sizeof(oper)));
+    ck_assert(!route_is_subscribe("/api/v1/scheduler", "application/x-protobuf", (const char *)oper,
+                                  sizeof(oper)));
+    ck_assert(!route_is_subscribe("/api/v1/scheduler", "application/x-protobuf",
+                                  (const char *)truncated, sizeof(truncated)));
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {classify, targets, subscribe_json, subscribe_protobuf, NULL};
+
+    return unit_run(unit_suite("route", tests));
+}
