@@ -28,9 +28,9 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#define BUFFER_MAX            (1024 * 1024) /* larger answers are streamed */
-#define INSPECT_MAX           (64 * 1024)   /* a 503 body we read to decide */
-#define RESPONSE_HEADERS_MAX  (64 * 1024)   /* a master's header block */
+#define BUFFER_MAX            (1024l * 1024l) /* larger answers are streamed */
+#define INSPECT_MAX           (64l * 1024l)   /* a 503 body we read to decide */
+#define RESPONSE_HEADERS_MAX  (64ul * 1024ul) /* a master's header block */
 #define MAX_REDIRECTS         8
 #define CLIENT_WATCH_DELAY_MS 200 /* a call waiting longer gets its client watched */
 #define HOSTPORT_MAX          (MASTERINFO_HOST_MAX + 10)
@@ -430,7 +430,7 @@ static void start_stream(struct exchange *ex)
 {
     uint64_t size = ex->content_length >= 0 ? (uint64_t)ex->content_length : MHD_SIZE_UNKNOWN;
     /* The block is only used for answers of known size; streams need none. */
-    size_t block = ex->content_length >= 0 ? 64 * 1024 : 16;
+    size_t block = ex->content_length >= 0 ? 64ul * 1024ul : 16;
     struct MHD_Response *r = MHD_create_response_from_callback(size, block, read_stream, ex, NULL);
 
     if (!r) {

@@ -21,7 +21,7 @@
  * request whose headers do not fit (about half of it) gets 431, as nginx's
  * default 8 KiB header buffers do. libmicrohttpd touches most of it, so it
  * is most of what an open stream costs. */
-#define CONNECTION_MEMORY (16 * 1024)
+#define CONNECTION_MEMORY (16ul * 1024ul)
 
 static struct log_ratelimit mhd_limit = LOG_RATELIMIT_INIT(60000, 10);
 

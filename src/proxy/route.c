@@ -9,7 +9,7 @@
 
 /* Bodies larger than this are never SUBSCRIBE calls (those carry a
  * FrameworkInfo, a few KiB at most). */
-#define SUBSCRIBE_BODY_MAX (256 * 1024)
+#define SUBSCRIBE_BODY_MAX (256ul * 1024ul)
 
 #define SCHEDULER_SUBSCRIBE 1
 #define OPERATOR_SUBSCRIBE  18

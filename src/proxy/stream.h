@@ -17,8 +17,8 @@
 
 /* Backlog above which the writer should stop reading the master, and below
  * which it may start again. */
-#define STREAM_HIGH_WATER (256 * 1024)
-#define STREAM_LOW_WATER  (64 * 1024)
+#define STREAM_HIGH_WATER (256ul * 1024ul)
+#define STREAM_LOW_WATER  (64ul * 1024ul)
 
 struct stream_out;
 

@@ -273,7 +273,7 @@ static void set_defaults(struct cfg *cfg)
     cfg->zk = xstrdup("zk://127.0.0.1:2181/mesos");
     cfg->zk_session_timeout_ms = 10000;
     cfg->upstream_scheme = xstrdup("http");
-    cfg->max_body = 16u * 1024 * 1024;
+    cfg->max_body = 16ull * 1024 * 1024;
     cfg->max_connections = 10000;
     cfg->client_idle_timeout_ms = 60000;
     cfg->stream_idle_timeout_ms = 75000; /* 5 missed 15 s heartbeats */
@@ -616,7 +616,9 @@ void cfg_warn(const struct cfg *cfg)
                     cfg->listen);
     if (!cfg->zk_url.credentials)
         return;
-    if (cfg->zk_from_file && cfg->config_file)
+    /* The password sits in the configuration file itself only when the
+     * file names a zk:// URL (a file:// URL points to where it is). */
+    if (cfg->zk_from_file && cfg->config_file && strncmp(cfg->zk, "zk://", 5) == 0)
         warn_if_readable(cfg->config_file, "the configuration file");
     if (strncmp(cfg->zk, "file://", 7) == 0)
         warn_if_readable(cfg->zk + 7, "the ZooKeeper URL file");

@@ -44,7 +44,12 @@ struct daemon {
     uint64_t drain_deadline_ns;
     bool ready;
     bool stopping;
-    unsigned started_max_connections;
+    struct {
+        char *listen;
+        unsigned listen_mode;
+        uint64_t client_idle_timeout_ms;
+        unsigned max_connections;
+    } started; /* what only a restart changes */
     char *last_status;
 };
 
@@ -135,16 +140,17 @@ static void reload(struct daemon *d)
     }
     cfg_warn(&next);
     log_set_max_priority(next.log_level);
-    if (strcmp(next.listen, d->cfg.listen) != 0 || next.listen_mode != d->cfg.listen_mode)
-        log_warning("'listen' changed to '%s': that takes a restart; still on %s", next.listen,
+    /* Compared with what runs (set at start), not with the last reload. */
+    if (strcmp(next.listen, d->started.listen) != 0 || next.listen_mode != d->started.listen_mode)
+        log_warning("'listen' or 'listen-mode' changed: that takes a restart; still on %s",
                     d->listen_name);
-    if (next.client_idle_timeout_ms != d->cfg.client_idle_timeout_ms)
+    if (next.client_idle_timeout_ms != d->started.client_idle_timeout_ms)
         log_warning("'client-idle-timeout' changed: that takes a restart");
-    if (next.max_connections > d->started_max_connections) {
+    if (next.max_connections > d->started.max_connections) {
         log_warning("'max-connections' can grow past %u only with a restart",
-                    d->started_max_connections);
-        next.max_connections = d->started_max_connections;
-        next.proxy.max_connections = d->started_max_connections;
+                    d->started.max_connections);
+        next.max_connections = d->started.max_connections;
+        next.proxy.max_connections = d->started.max_connections;
     }
     if (!zkurl_equal(&next.zk_url, &d->cfg.zk_url) ||
         next.zk_session_timeout_ms != d->cfg.zk_session_timeout_ms) {
@@ -169,7 +175,7 @@ static void on_drain_timer(struct loop_timer *timer)
 
     if (pending == 0 || loop_now_ns(d->loop) >= d->drain_deadline_ns) {
         if (pending > 0)
-            log_warning("drain timeout: %u calls still unanswered are cut off", pending);
+            log_warning("drain timeout: %u calls still unanswered get 503", pending);
         loop_stop(d->loop);
         return;
     }
@@ -255,7 +261,10 @@ static int start(struct daemon *d)
         close(fd);
         return -1;
     }
-    d->started_max_connections = d->cfg.max_connections;
+    d->started.listen = xstrdup(d->cfg.listen);
+    d->started.listen_mode = d->cfg.listen_mode;
+    d->started.client_idle_timeout_ms = d->cfg.client_idle_timeout_ms;
+    d->started.max_connections = d->cfg.max_connections;
     d->proxy = proxy_new(d->loop, d->store, &d->cfg.proxy, fd, d->listen_name);
     if (!d->proxy)
         return -1;
@@ -289,7 +298,8 @@ static void teardown(struct daemon *d)
     loop_free(d->loop);
     if (d->signal_fd >= 0)
         close(d->signal_fd);
-    listener_cleanup(d->cfg.listen);
+    listener_cleanup(d->started.listen ? d->started.listen : d->cfg.listen);
+    free(d->started.listen);
     free(d->last_status);
     cfg_done(&d->cfg);
 }
@@ -301,9 +311,7 @@ int daemon_run(struct cfg *cfg, int argc, char *const argv[])
 
     memset(cfg, 0, sizeof(*cfg));
     cfg_warn(&d.cfg);
-    if (start(&d) < 0)
-        status = EXIT_FAILURE;
-    else if (loop_run(d.loop) < 0)
+    if (start(&d) < 0 || loop_run(d.loop) < 0)
         status = EXIT_FAILURE;
     if (status == EXIT_SUCCESS)
         log_notice("stopped");

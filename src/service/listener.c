@@ -29,7 +29,7 @@ int listener_is_activated(void)
 
 static void describe(int fd, char *name, size_t size)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t len = sizeof(ss);
     char host[INET6_ADDRSTRLEN] = "?";
 
@@ -149,7 +149,7 @@ static int open_unix(const char *path, unsigned mode, int *ret_fd, struct errbuf
 
     if (strlen(path) >= sizeof(sun.sun_path))
         return errbuf_set(err, -ENAMETOOLONG, "the socket path '%s' is too long", path);
-    strcpy(sun.sun_path, path);
+    memcpy(sun.sun_path, path, strlen(path) + 1); /* length checked above */
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
             return errbuf_set(err, -EEXIST, "'%s' exists and is not a socket", path);
@@ -176,7 +176,7 @@ static int open_unix(const char *path, unsigned mode, int *ret_fd, struct errbuf
 int listener_open(const char *spec, unsigned unix_mode, int *ret_fd, char *name, size_t name_size,
                   struct errbuf *err)
 {
-    int fd, r;
+    int fd = -1, r;
 
     if (sd_listen_fds(0) > 0)
         return from_systemd(ret_fd, name, name_size, err);

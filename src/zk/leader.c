@@ -152,10 +152,15 @@ static void log_change(struct leader_store *store, const struct leader_snapshot 
 
     if (now->state == LEADER_ELECTING)
         return;
+    /* The same leader (a lost session, a new session reading again) is no
+     * change: the same rule as the epoch's. */
     if ((now->znode == NULL) == (store->logged_znode == NULL) &&
         (!now->znode || strcmp(now->znode, store->logged_znode) == 0) &&
-        strcmp(addr, store->logged_address) == 0)
+        (!addr[0] || !store->logged_address[0] || strcmp(addr, store->logged_address) == 0)) {
+        if (addr[0] && !store->logged_address[0])
+            snprintf(store->logged_address, sizeof(store->logged_address), "%s", addr);
         return;
+    }
     if (now->state == LEADER_KNOWN)
         log_notice("leader changed: now %s (znode '%s', id '%s', version %s), was %s", now->address,
                    now->znode, now->info.id ? now->info.id : "",

@@ -128,7 +128,7 @@ static int json_get_int(json_object *obj, const char *key, int64_t min, int64_t 
 static int json_address(json_object *obj, struct master_info *mi, struct errbuf *err)
 {
     json_object *a;
-    int64_t port;
+    int64_t port = 0;
     int r;
 
     if (!json_object_object_get_ex(obj, "address", &a) || json_object_is_type(a, json_type_null))
@@ -221,7 +221,7 @@ static int json_fields(json_object *obj, struct master_info *mi, struct errbuf *
         {"hostname", offsetof(struct master_info, hostname)},
         {"version", offsetof(struct master_info, version)},
     };
-    int64_t n;
+    int64_t n = 0;
     int r;
 
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {

@@ -90,6 +90,7 @@ struct tracker {
     uint64_t gen;
     enum zk_session session;
     bool ever_connected;          /* this handle */
+    int failed_handles;           /* handles in a row that never connected (deadline backoff) */
     uint64_t session_deadline_ms; /* 0: none; else give up on the session then */
     enum retry_kind retry;
     uint64_t retry_at_ms;
@@ -518,8 +519,12 @@ static void open_handle(struct tracker *t)
         if (rc != ZOK)
             log_warning("cannot queue ZooKeeper digest authentication: %s", zerror(rc));
     }
-    /* If no session is established within the timeout, start over. */
-    set_session_deadline(t, t->session_timeout_ms);
+    /* If no session is established within the timeout, start over; while
+     * the servers stay unreachable, give each new handle longer (up to
+     * 4 timeouts) so that a slow server can finish the handshake. */
+    set_session_deadline(t, t->session_timeout_ms * (1 << t->failed_handles));
+    if (t->failed_handles < 2)
+        t->failed_handles++;
 }
 
 /* The session is gone (expired, or treated so): no leader, a new handle. */
@@ -543,6 +548,7 @@ static void on_connected(struct tracker *t)
     else
         log_info("reconnected to ZooKeeper, session 0x%llx", (unsigned long long)id->client_id);
     t->ever_connected = true;
+    t->failed_handles = 0;
     t->session = ZK_SESSION_CONNECTED;
     t->session_deadline_ms = 0;
     if (t->retry == RETRY_REREAD)

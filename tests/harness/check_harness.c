@@ -225,7 +225,7 @@ START_TEST(zk_expire_session)
     ck_assert_int_eq(zkh_client_exists(watcher, created), 0);
     ck_assert_int_eq(zkh_client_expire(master), 0);
     g = (struct gone_arg){watcher, created};
-    ck_assert(wait_until(znode_gone, &g, 5000));
+    ck_assert(wait_until(znode_gone, &g, 20000));
     zkh_client_close(master);
     ck_assert_int_eq(zkh_client_delete(watcher, "/expire", true), 0);
     zkh_client_close(watcher);

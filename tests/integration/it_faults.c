@@ -115,6 +115,7 @@ START_TEST(all_zk_servers_down)
     it_load_hold_fault(load, 20000);
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(zkh_start_node(it_zk(), i), 0);
+    it_daemon_wait_field_ms(s.d, "zookeeper.session", "connected", IT_RECOVERY_MS);
     it_daemon_wait_state(s.d, "known");
     ck_assert(it_load_wait_ok(load, 50, IT_TIMEOUT_MS));
     it_load_stop(load, &r);
@@ -151,6 +152,7 @@ START_TEST(session_expiry_by_pause)
     ck_assert_int_eq(it_master_request_count(s.a), 0);
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(zkh_resume_node(it_zk(), i), 0);
+    it_daemon_wait_field_ms(s.d, "zookeeper.session", "connected", IT_RECOVERY_MS);
     it_daemon_wait_state(s.d, "known");
     ck_assert(it_load_wait_ok(load, 50, IT_TIMEOUT_MS));
     /* The watch is armed again: a leader change is followed. (The znode is
@@ -394,5 +396,5 @@ int main(void)
         one_zk_server_lost, all_zk_servers_down, session_expiry_by_pause, leader_flapping,
         leader_killed,      leader_hung,         garbage_master,          NULL};
 
-    return it_run(it_suite("faults", tests, 150), 3);
+    return it_run(it_suite("faults", tests, 240), 3);
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "integration/itlib.h"
+#include "integration/itload.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -78,6 +79,9 @@ START_TEST(smuggling_refused)
                      400);
     ck_assert_int_eq(it_master_request_count(e.m), 0);
     ck_assert_int_eq(log_lines(e.d, "ambiguous framing"), 2); /* logged once each */
+    it_record_hostile("request smuggling: Content-Length with Transfer-Encoding, two "
+                      "Content-Length",
+                      2, "400, connection closed", 0, "refused, logged once each");
     env_stop(&e);
 }
 END_TEST
@@ -124,6 +128,11 @@ START_TEST(folding_and_bad_chunks)
     long garbage = it_raw(e.d, "GARBAGE\r\n\r\n", NULL);
     ck_assert(garbage == 400 || garbage == 0);
     ck_assert_int_eq(it_master_request_count(e.m), 0);
+    it_record_hostile("obsolete line folding making a header of its own", 1, "400", 0, "refused");
+    it_record_hostile("obsolete line folding within a value", 1, "200", 1,
+                      "forwarded as one header line (libmicrohttpd joins it to the name)");
+    it_record_hostile("invalid chunked body; a line that is no request", 2, "400 / closed", 0,
+                      "refused");
     env_stop(&e);
 }
 END_TEST
@@ -146,6 +155,7 @@ START_TEST(pipelining)
     ck_assert_ptr_nonnull(strstr(second, "1.11.0")); /* /version's body, second */
     free(answer);
     ck_assert_int_eq(it_master_request_count(e.m), 3);
+    it_record_hostile("three pipelined requests", 3, "200 x 3, in order", 3, "each forwarded once");
     env_stop(&e);
 }
 END_TEST
@@ -214,6 +224,9 @@ START_TEST(slowloris)
     ck_assert_int_ge(it_daemon_metric(e.d, "mesos_leaderd_connections_timed_out_total"), t.n);
     ck_assert_int_eq(it_request("GET", it_url(e.d, "/master/state"), NULL, NULL, NULL), 200);
     ck_assert_int_eq(it_master_request_count(e.m), 21);
+    it_record_hostile("1,000 slowloris connections (idle timeout 2 s)", 1000,
+                      "closed by the request deadline", 0,
+                      "21 normal calls answered 200 meanwhile");
     free(t.fds);
     env_stop(&e);
 }
@@ -243,6 +256,12 @@ START_TEST(connection_flood)
     ck_assert_int_gt(answered_503, 0);
     ck_assert_int_eq(it_request("GET", it_url(e.d, "/leaderd/health"), NULL, NULL, NULL), 200);
     ck_assert_int_eq(it_request("GET", it_url(e.d, "/master/state"), NULL, NULL, NULL), 200);
+    {
+        char answer[64];
+        snprintf(answer, sizeof(answer), "503 to %d, 200 to the rest", answered_503);
+        it_record_hostile("300 connections at once past a cap of 50", 300, answer, -1,
+                          "daemon stays up, serves once they go");
+    }
     env_stop(&e);
 }
 END_TEST

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "integration/itlib.h"
+#include "integration/itload.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -580,6 +581,8 @@ START_TEST(no_open_proxy)
     ck_assert_int_eq(
         it_raw(p.d, "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL), 400);
     ck_assert_int_eq(it_master_request_count(p.leader), 0);
+    it_record_hostile("absolute-form target, CONNECT, OPTIONS *", 3, "400", 0,
+                      "never an open proxy");
     pair_stop(&p);
 }
 END_TEST

@@ -290,11 +290,17 @@ void it_daemon_wait_leader(struct it_daemon *d, const struct it_master *m)
                   m->address);
 }
 
-void it_daemon_wait_field(struct it_daemon *d, const char *path, const char *value)
+void it_daemon_wait_field_ms(struct it_daemon *d, const char *path, const char *value,
+                             int timeout_ms)
 {
     struct leader_wait w = {d, path, value};
 
-    ck_assert_msg(wait_until(leader_field_is, &w, IT_TIMEOUT_MS), "'%s' never '%s'", path, value);
+    ck_assert_msg(wait_until(leader_field_is, &w, timeout_ms), "'%s' never '%s'", path, value);
+}
+
+void it_daemon_wait_field(struct it_daemon *d, const char *path, const char *value)
+{
+    it_daemon_wait_field_ms(d, path, value, IT_TIMEOUT_MS);
 }
 
 void it_daemon_wait_state(struct it_daemon *d, const char *state)

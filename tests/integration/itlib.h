@@ -16,6 +16,10 @@
 /* How long a step may take before the test fails. */
 #define IT_TIMEOUT_MS 20000
 
+/* How long recovering from a ZooKeeper outage may take (a loaded CI machine
+ * restarts a Java ensemble slowly). */
+#define IT_RECOVERY_MS 60000
+
 /* A suite of one test case holding @tests (NULL-terminated), each allowed
  * @timeout_s seconds. */
 Suite *it_suite(const char *name, const TTest *const *tests, int timeout_s);
@@ -102,6 +106,10 @@ void it_daemon_wait_state(struct it_daemon *d, const char *state);
 
 /* Waits until the string at @path in /leaderd/v1/leader equals @value. */
 void it_daemon_wait_field(struct it_daemon *d, const char *path, const char *value);
+
+/* The same, for at most @timeout_ms. */
+void it_daemon_wait_field_ms(struct it_daemon *d, const char *path, const char *value,
+                             int timeout_ms);
 
 /* The value of metric line @name (e.g. "mesos_leaderd_streams_open" or
  * "mesos_leaderd_retries_total{reason=\"redirect\"}") in /leaderd/metrics. */

@@ -278,3 +278,21 @@ void it_load_record(const char *fault, const struct it_load_report *r, const cha
     }
     free(path);
 }
+
+void it_record_hostile(const char *input, long sent, const char *answer, long forwarded,
+                       const char *outcome)
+{
+    char *path = harness_builddir_path("tests/integration/reliability.jsonl");
+    FILE *f = fopen(path, "a");
+
+    fprintf(stderr, "hostile input '%s': sent %ld, answer %s, forwarded %ld: %s\n", input, sent,
+            answer, forwarded, outcome);
+    if (f) {
+        fprintf(f,
+                "{\"hostile\":\"%s\",\"sent\":%ld,\"answer\":\"%s\",\"forwarded\":%ld,"
+                "\"outcome\":\"%s\"}\n",
+                input, sent, answer, forwarded, outcome);
+        fclose(f);
+    }
+    free(path);
+}

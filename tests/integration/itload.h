@@ -54,4 +54,9 @@ void it_load_stop(struct it_load *l, struct it_load_report *ret);
  * docs/reliability.md is written. */
 void it_load_record(const char *fault, const struct it_load_report *r, const char *outcome);
 
+/* Records what a hostile or broken client got, for docs/reliability.md:
+ * how many were sent, the answer, how many reached a master. */
+void it_record_hostile(const char *input, long sent, const char *answer, long forwarded,
+                       const char *outcome);
+
 #endif
