@@ -75,6 +75,7 @@ struct exchange {
     struct redirect_edge *redirects; /* MAX_REDIRECTS, allocated on the first */
     unsigned n_redirects;
     enum retry_reason last_retry;
+    bool dropped_once; /* a GET/HEAD was already sent again after a drop */
     enum park_reason park;
     uint64_t park_epoch;
     struct exchange *prev, *next; /* in p->parked or p->streams */
@@ -545,6 +546,8 @@ static const char *retry_message(enum retry_reason r)
         return "the leading master has not finished recovery";
     case RETRY_REFUSED:
         return "the leading master refused the connection";
+    case RETRY_DROPPED:
+        return "the leading master closed the connection without answering";
     case RETRY_COUNT:
         break;
     }
@@ -744,6 +747,7 @@ static enum upstream_error classify(CURLcode rc)
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
         return UPSTREAM_ERR_TLS;
+    case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_PARTIAL_FILE:
@@ -783,6 +787,19 @@ static void decide_503(struct exchange *ex)
     answer_buffered(ex); /* relayed as it is */
 }
 
+/* A master that restarts, or a pooled connection that it closed as it was
+ * reused, drops a call before any answer. A GET or HEAD changes nothing on
+ * the master and is sent once more, as a proxy in front of it should;
+ * anything else may have been acted on and gets its 502. */
+static bool dropped_before_answer(const struct exchange *ex, CURLcode rc)
+{
+    if (ex->status != 0 || ex->dropped_once || ex->subscribe)
+        return false;
+    if (rc != CURLE_GOT_NOTHING && rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR)
+        return false;
+    return strcmp(ex->method, "GET") == 0 || strcmp(ex->method, "HEAD") == 0;
+}
+
 static void on_transfer_done(struct upstream_transfer *t, CURLcode rc)
 {
     struct exchange *ex = (struct exchange *)((char *)t - offsetof(struct exchange, xfer));
@@ -813,6 +830,13 @@ static void on_transfer_done(struct upstream_transfer *t, CURLcode rc)
         if (!retry(ex, RETRY_REFUSED))
             give_up(ex, RETRY_REFUSED, "budget spent");
         return;
+    }
+    if (dropped_before_answer(ex, rc)) {
+        ex->dropped_once = true;
+        if (retry(ex, RETRY_DROPPED)) {
+            ex->p->metrics.upstream_errors[UPSTREAM_ERR_BROKEN]++;
+            return;
+        }
     }
     if (rc != CURLE_OK && ex->plan != PLAN_RETRY) {
         fail_upstream(ex, rc);

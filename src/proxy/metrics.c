@@ -22,7 +22,8 @@ const char *metrics_upstream_error_name(enum upstream_error e)
 
 const char *metrics_retry_reason_name(enum retry_reason r)
 {
-    static const char *const names[] = {"redirect", "no_leader_elected", "recovering", "refused"};
+    static const char *const names[] = {"redirect", "no_leader_elected", "recovering", "refused",
+                                        "dropped"};
 
     return r < RETRY_COUNT ? names[r] : "unknown";
 }
@@ -70,7 +71,7 @@ static void render_streams(const struct metrics *m, struct strbuf *out)
     header(out, "streams_total", "counter", "Event streams relayed since start.");
     value(out, "streams_total", m->streams_total);
     header(out, "streams_ended_by_leader_change_total", "counter",
-           "Streams ended because the leader changed.");
+           "Streams still open when the leader changed, ended for it.");
     value(out, "streams_ended_by_leader_change_total", m->streams_ended_by_leader_change);
     header(out, "bytes_relayed_total", "counter", "Body bytes relayed, by direction.");
     strbuf_printf(out, PREFIX "bytes_relayed_total{direction=\"upstream\"} %llu\n",

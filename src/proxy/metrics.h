@@ -25,6 +25,7 @@ enum retry_reason {
     RETRY_NO_LEADER,  /* 503 No leader elected */
     RETRY_RECOVERING, /* 503 Master has not finished recovery */
     RETRY_REFUSED,    /* connection refused before anything was sent */
+    RETRY_DROPPED,    /* a GET/HEAD whose connection closed before any answer */
     RETRY_COUNT
 };
 

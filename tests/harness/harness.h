@@ -311,6 +311,11 @@ int proc_wait_output(struct proc *p, enum proc_stream which, const char *needle,
 /* Sends @sig to the process (not to its group); -ESRCH once it was reaped. */
 int proc_signal(struct proc *p, int sig);
 
+/* SIGSTOP, then waits until every thread of the process is stopped (a hung
+ * program); proc_resume() sends SIGCONT and waits until it runs again. */
+int proc_pause(struct proc *p);
+int proc_resume(struct proc *p);
+
 /* Returns whether the process has not exited yet. */
 bool proc_running(struct proc *p);
 

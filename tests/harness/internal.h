@@ -52,6 +52,10 @@ int harness_pid_wait(pid_t pid, int timeout_ms, bool reap, int *ret_status);
  * process is gone. */
 char harness_pid_state(pid_t pid);
 
+/* Sends SIGSTOP (@stop) or SIGCONT and waits until every thread of @pid is
+ * stopped, or the process no longer is; -ETIMEDOUT after @timeout_ms. */
+int harness_freeze_pid(pid_t pid, bool stop, int timeout_ms);
+
 /* A guard: a /bin/sh process in a session of its own holding one end of a
  * socket pair whose other end (@fd) this process and every process forked
  * from it hold. When all of them are gone without dismissing it (a crash, a

@@ -386,6 +386,16 @@ int proc_signal(struct proc *p, int sig)
     return 0;
 }
 
+int proc_pause(struct proc *p)
+{
+    return p->reaped ? -ESRCH : harness_freeze_pid(p->pid, true, 5000);
+}
+
+int proc_resume(struct proc *p)
+{
+    return p->reaped ? -ESRCH : harness_freeze_pid(p->pid, false, 5000);
+}
+
 bool proc_running(struct proc *p)
 {
     return !p->reaped && harness_pid_exited(p->pid, false, NULL) == 0;

@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -124,13 +125,18 @@ int harness_spawn(const struct harness_spawn *sp, pid_t *ret_pid)
     return 0;
 }
 
-char harness_pid_state(pid_t pid)
+/* The state letter in /proc/PID/stat, or /proc/PID/task/TID/stat when @tid
+ * is given; 0 when gone. */
+static char thread_state(pid_t pid, const char *tid)
 {
-    char path[64], buf[512], *paren;
+    char path[96], buf[512], *paren;
     FILE *f;
     size_t n;
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (tid)
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, tid);
+    else
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     f = fopen(path, "re");
     if (!f)
         return 0;
@@ -141,6 +147,52 @@ char harness_pid_state(pid_t pid)
     if (!paren || paren[1] != ' ')
         return 0;
     return paren[2];
+}
+
+char harness_pid_state(pid_t pid)
+{
+    return thread_state(pid, NULL);
+}
+
+/* Whether every thread of @pid is stopped (state 'T' or 't'); a group stop
+ * reaches the threads one by one. */
+static bool all_threads_stopped(pid_t pid)
+{
+    char path[64];
+    DIR *dir;
+    struct dirent *e;
+    bool stopped = true, any = false;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    dir = opendir(path);
+    if (!dir)
+        return false;
+    while (stopped && (e = readdir(dir))) {
+        char state;
+
+        if (e->d_name[0] == '.')
+            continue;
+        state = thread_state(pid, e->d_name);
+        any = true;
+        stopped = state == 'T' || state == 't';
+    }
+    closedir(dir);
+    return any && stopped;
+}
+
+int harness_freeze_pid(pid_t pid, bool stop, int timeout_ms)
+{
+    uint64_t deadline = time_now_ms() + (uint64_t)timeout_ms;
+
+    if (kill(pid, stop ? SIGSTOP : SIGCONT) < 0)
+        return harness_set_error(-errno, "cannot signal process %d: %s", (int)pid, strerror(errno));
+    while (stop ? !all_threads_stopped(pid) : harness_pid_state(pid) == 'T') {
+        if (time_now_ms() >= deadline)
+            return harness_set_error(-ETIMEDOUT, "process %d did not %s", (int)pid,
+                                     stop ? "stop" : "continue");
+        harness_nap_ms(2);
+    }
+    return 0;
 }
 
 int harness_pid_exited(pid_t pid, bool reap, int *ret_status)

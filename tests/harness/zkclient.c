@@ -349,14 +349,13 @@ int64_t zkh_client_session_id(const struct zkh_client *c)
     return zoo_client_id(c->zh)->client_id;
 }
 
-int zkh_client_expire(struct zkh_client *c)
+/* One attempt: a second connection to the same session that closes it ends
+ * the session on the server, as an expiry would. */
+static int close_session_from_twin(struct zkh_client *c, clientid_t id)
 {
-    clientid_t id = *zoo_client_id(c->zh);
     struct zkh_client *twin = client_new(c->connect, c->session_ms);
     int r;
 
-    /* A second connection to the same session that closes it ends the
-     * session on the server, as an expiry would. */
     twin->zh = zookeeper_init2(c->connect, on_session, c->session_ms, &id, twin, 0, on_zk_log);
     if (!twin->zh)
         r = harness_set_error(-errno, "cannot start a ZooKeeper client for '%s'", c->connect);
@@ -367,6 +366,43 @@ int zkh_client_expire(struct zkh_client *c)
                               (unsigned long long)id.client_id);
     client_free(twin); /* zookeeper_close() ends the session */
     return r;
+}
+
+static int client_state(struct zkh_client *c)
+{
+    int state;
+
+    pthread_mutex_lock(&c->lock);
+    state = c->state;
+    pthread_mutex_unlock(&c->lock);
+    return state;
+}
+
+int zkh_client_expire(struct zkh_client *c)
+{
+    clientid_t id = *zoo_client_id(c->zh);
+    int attempt, r = 0;
+
+    /* The original handle reconnects as soon as the twin takes its
+     * connection over; if it does so before the twin's close reaches the
+     * server, the close is lost with the twin's connection and the session
+     * lives on.  So the attempt is repeated until @c itself is told that its
+     * session expired. */
+    for (attempt = 0; attempt < 5; attempt++) {
+        if (client_state(c) == ZOO_EXPIRED_SESSION_STATE)
+            return 0;
+        r = close_session_from_twin(c, id);
+        if (r == -ETIME)
+            return 0; /* gone already: what was wanted */
+        if (r < 0)
+            continue;
+        r = wait_state(c, ZOO_EXPIRED_SESSION_STATE, time_now_ms() + 2 * c->session_ms + 2000);
+        if (client_state(c) == ZOO_EXPIRED_SESSION_STATE)
+            return 0;
+    }
+    return r < 0 ? r
+                 : harness_set_error(-ETIMEDOUT, "the session 0x%llx outlived 5 attempts to end it",
+                                     (unsigned long long)id.client_id);
 }
 
 void zkh_client_close(struct zkh_client *c)

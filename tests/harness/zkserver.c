@@ -432,10 +432,9 @@ int zkh_start_node(struct zk_cluster *zk, int i)
     return r;
 }
 
-/* Sends SIGSTOP or SIGCONT and waits until the process is (not) stopped. */
+/* Pauses (SIGSTOP) or resumes node @i and waits until it took effect. */
 static int freeze(struct zk_cluster *zk, int i, bool stop)
 {
-    uint64_t deadline = time_now_ms() + 2000;
     pid_t pid;
 
     if (i < 0 || i >= zk->n)
@@ -443,15 +442,7 @@ static int freeze(struct zk_cluster *zk, int i, bool stop)
     pid = node_pid(zk, i);
     if (!pid)
         return harness_set_error(-ESRCH, "ZooKeeper node %d is not running", i);
-    if (kill(pid, stop ? SIGSTOP : SIGCONT) < 0)
-        return -errno;
-    while ((harness_pid_state(pid) == 'T') != stop) {
-        if (time_now_ms() >= deadline)
-            return harness_set_error(-ETIMEDOUT, "ZooKeeper node %d did not %s", i,
-                                     stop ? "stop" : "continue");
-        harness_nap_ms(2);
-    }
-    return 0;
+    return harness_freeze_pid(pid, stop, 2000);
 }
 
 int zkh_pause_node(struct zk_cluster *zk, int i)

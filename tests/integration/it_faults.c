@@ -206,6 +206,7 @@ START_TEST(leader_flapping)
     struct it_load *load;
     struct it_load_report r;
     int leader = 0;
+    char probe[64];
 
     node[0] = register_master(c, parent, m[0]);
     node[1] = register_master(c, parent, m[1]);
@@ -219,9 +220,13 @@ START_TEST(leader_flapping)
          * the old one registers again, behind it. */
         ck_assert_int_eq(zkh_client_delete(c, node[leader], false), 0);
         it_daemon_wait_leader(d, m[next]);
+        /* A load call forwarded just before the change may still land on
+         * the old leader; a call made after the change never may. */
+        snprintf(probe, sizeof(probe), "/master/state?change=%d", change);
+        ck_assert_int_eq(it_request("GET", it_url(d, probe), NULL, NULL, NULL), 200);
+        ck_assert_int_eq(it_master_request_count_for(m[leader], probe), 0);
+        ck_assert_int_eq(it_master_request_count_for(m[next], probe), 1);
         it_master_clear_requests(m[leader]);
-        ck_assert_int_eq(it_request("GET", it_url(d, "/master/state"), NULL, NULL, NULL), 200);
-        ck_assert_int_eq(it_master_request_count(m[leader]), 0);
         free(node[leader]);
         node[leader] = register_master(c, parent, m[leader]);
         leader = next;
@@ -277,14 +282,19 @@ START_TEST(leader_hung)
     struct setup s = setup(8000, daemon_args);
     struct it_load *load = it_load_start(s.d->base, "/master/state", 4, 10, HANG_MS);
     struct it_load_report r;
+    struct http_resp resp = {0};
+    long status;
 
     ck_assert(it_load_wait_ok(load, 50, IT_TIMEOUT_MS));
     it_load_mark(load);
-    proc_signal(s.a->proc, SIGSTOP);
-    ck_assert_int_eq(it_request("GET", it_url(s.d, "/master/state"), NULL, NULL, NULL), 504);
+    ck_assert_int_eq(proc_pause(s.a->proc), 0);
+    status = it_request("GET", it_url(s.d, "/master/state"), NULL, NULL, &resp);
+    ck_assert_msg(status == 504, "status %ld from a hung leader: %.200s", status,
+                  resp.body ? resp.body : "");
+    http_resp_free(&resp);
     it_daemon_wait_leader(s.d, s.b); /* its session expired meanwhile */
     ck_assert(it_load_wait_ok(load, 50, IT_TIMEOUT_MS));
-    proc_signal(s.a->proc, SIGCONT);
+    ck_assert_int_eq(proc_resume(s.a->proc), 0);
     it_load_stop(load, &r);
     it_load_record("the leader hung (SIGSTOP; upstream timeout 2 s, stream idle 3 s)", &r,
                    "504 after the upstream timeout, none hung; streams ended; new leader");
@@ -300,6 +310,7 @@ END_TEST
 struct garbage {
     int fd, port;
     const char *reply;
+    int drops; /* connections closed after reading the call, before replying */
     pthread_t thread;
 };
 
@@ -310,7 +321,9 @@ static void *serve_garbage(void *arg)
     int c;
 
     while ((c = accept(g->fd, NULL, NULL)) >= 0) {
-        if (read(c, buf, sizeof(buf)) > 0 && write(c, g->reply, strlen(g->reply)) < 0) {
+        if (read(c, buf, sizeof(buf)) > 0 &&
+            __atomic_sub_fetch(&g->drops, 1, __ATOMIC_SEQ_CST) < 0 &&
+            write(c, g->reply, strlen(g->reply)) < 0) {
             /* the daemon went away */
         }
         close(c);
@@ -318,12 +331,13 @@ static void *serve_garbage(void *arg)
     return NULL;
 }
 
-static void garbage_start(struct garbage *g, const char *reply)
+static void garbage_start(struct garbage *g, const char *reply, int drops)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET};
     socklen_t len = sizeof(sa);
 
     g->reply = reply;
+    g->drops = drops;
     g->fd = socket(AF_INET, SOCK_STREAM, 0);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(bind(g->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -359,7 +373,7 @@ START_TEST(garbage_master)
         struct it_master fake = {0};
         char *node;
 
-        garbage_start(&g, replies[i]);
+        garbage_start(&g, replies[i], 0);
         fake.port = g.port;
         snprintf(fake.id, sizeof(fake.id), "garbage-%zu", i);
         snprintf(fake.address, sizeof(fake.address), "127.0.0.1:%d", g.port);
@@ -390,11 +404,52 @@ START_TEST(garbage_master)
 }
 END_TEST
 
+/* A master that closes a connection without answering (it restarts, or a
+ * pooled connection it had closed was reused): a GET is sent once more, a
+ * POST (which it may have acted on) gets 502. */
+START_TEST(master_drops_connection)
+{
+    char *zk_url = it_new_zk_url();
+    const char *parent = strchr(zk_url + 5, '/');
+    struct zkh_client *c = zkh_client_open(zkh_connect_string(it_zk()), NULL);
+    struct garbage g;
+    struct it_master fake = {.id = "dropper"};
+    struct it_daemon *d;
+    struct http_resp resp = {0};
+    char *node;
+
+    garbage_start(&g, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
+    fake.port = g.port;
+    snprintf(fake.address, sizeof(fake.address), "127.0.0.1:%d", g.port);
+    node = register_master(c, parent, &fake);
+    d = it_daemon_start(zk_url, NULL);
+    it_daemon_wait_leader(d, &fake);
+    ck_assert_int_eq(it_request("GET", it_url(d, "/master/state"), NULL, NULL, &resp), 200);
+    ck_assert_str_eq(resp.body, "ok");
+    http_resp_free(&resp);
+    ck_assert_int_eq(it_daemon_metric(d, "mesos_leaderd_retries_total{reason=\"dropped\"}"), 1);
+    __atomic_store_n(&g.drops, 1, __ATOMIC_SEQ_CST);
+    ck_assert_int_eq(it_post_json(it_url(d, "/api/v1/scheduler"), "{}", &resp), 502);
+    ck_assert_ptr_nonnull(strstr(resp.body, "\"bad_upstream\""));
+    http_resp_free(&resp);
+    ck_assert_int_eq(it_daemon_metric(d, "mesos_leaderd_retries_total{reason=\"dropped\"}"), 1);
+    __atomic_store_n(&g.drops, 2, __ATOMIC_SEQ_CST);
+    ck_assert_int_eq(it_request("GET", it_url(d, "/master/state"), NULL, NULL, NULL), 502);
+    it_daemon_stop(d);
+    ck_assert_int_eq(zkh_client_delete(c, node, false), 0);
+    free(node);
+    garbage_stop(&g);
+    zkh_client_close(c);
+    free(zk_url);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
-        one_zk_server_lost, all_zk_servers_down, session_expiry_by_pause, leader_flapping,
-        leader_killed,      leader_hung,         garbage_master,          NULL};
+        one_zk_server_lost, all_zk_servers_down,     session_expiry_by_pause,
+        leader_flapping,    leader_killed,           leader_hung,
+        garbage_master,     master_drops_connection, NULL};
 
     return it_run(it_suite("faults", tests, 240), 3);
 }

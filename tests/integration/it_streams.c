@@ -176,14 +176,14 @@ START_TEST(partition_ends_stream_on_zk_event)
     enum http_stream_end how;
 
     ck_assert_int_eq(http_stream_wait_contains(s, "HEARTBEAT", IT_TIMEOUT_MS), 0);
-    proc_signal(p.a->proc, SIGSTOP);
+    ck_assert_int_eq(proc_pause(p.a->proc), 0);
     ck_assert_int_eq(zkh_client_delete(c, p.a->znode, false), 0);
     ck_assert_int_eq(http_stream_wait_end(s, IT_TIMEOUT_MS, &how), 0);
     ck_assert_int_eq(how, HTTP_END_ABNORMAL);
     it_daemon_wait_leader(p.d, p.b);
     ck_assert_int_eq(it_daemon_metric(p.d, "mesos_leaderd_streams_ended_by_leader_change_total"),
                      1);
-    proc_signal(p.a->proc, SIGCONT);
+    ck_assert_int_eq(proc_resume(p.a->proc), 0);
     http_stream_close(s);
     zkh_client_close(c);
     pair_stop(&p);

@@ -20,6 +20,20 @@
 static struct zk_cluster *suite_zk;
 static int path_counter;
 
+/* IT_ONLY=name[,name...] runs only the named tests (when chasing one). */
+static bool test_selected(const char *test)
+{
+    const char *only = getenv("IT_ONLY");
+    size_t len = strlen(test);
+
+    if (!only || !*only)
+        return true;
+    for (const char *p = only; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, test, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+            return true;
+    return false;
+}
+
 Suite *it_suite(const char *name, const TTest *const *tests, int timeout_s)
 {
     Suite *s = suite_create(name);
@@ -27,7 +41,8 @@ Suite *it_suite(const char *name, const TTest *const *tests, int timeout_s)
 
     tcase_set_timeout(tc, timeout_s);
     for (size_t i = 0; tests[i]; i++)
-        tcase_add_test(tc, tests[i]);
+        if (test_selected(tests[i]->name))
+            tcase_add_test(tc, tests[i]);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -161,6 +176,20 @@ int it_master_request_count(struct it_master *m)
     json_object *reqs = it_master_requests(m);
     int n = (int)json_object_array_length(reqs);
 
+    json_object_put(reqs);
+    return n;
+}
+
+int it_master_request_count_for(struct it_master *m, const char *target)
+{
+    json_object *reqs = it_master_requests(m);
+    int n = 0;
+
+    for (size_t i = 0; i < json_object_array_length(reqs); i++) {
+        const char *t = it_json_string(json_object_array_get_idx(reqs, i), "target");
+
+        n += t && strcmp(t, target) == 0;
+    }
     json_object_put(reqs);
     return n;
 }

@@ -64,6 +64,8 @@ json_object *it_master_requests(struct it_master *m);
 
 /* How many requests the master received (excluding control ones). */
 int it_master_request_count(struct it_master *m);
+/* How many of the recorded requests have exactly this request target. */
+int it_master_request_count_for(struct it_master *m, const char *target);
 
 /* wait_until() predicate: @m (a struct it_master) received a request. */
 bool it_master_has_requests(void *m);
