@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "benchutil.h"
+#include "base/strbuf.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -121,4 +122,23 @@ int bench_socket_setup(int fd)
         return -errno;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return 0;
+}
+
+char *bench_subscribe_request(const char *path, const char *host, const char *name, bool close,
+                              size_t *ret_len)
+{
+    struct strbuf sb = {0};
+    struct strbuf body = {0};
+
+    strbuf_printf(&body,
+                  "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":"
+                  "{\"user\":\"bench\",\"name\":\"%s\",\"failover_timeout\":0}}}",
+                  name);
+    strbuf_printf(&sb,
+                  "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                  "Accept: application/json\r\n%sContent-Length: %zu\r\n\r\n%s",
+                  path, host, close ? "Connection: close\r\n" : "", body.len, body.data);
+    strbuf_done(&body);
+    *ret_len = sb.len;
+    return strbuf_steal(&sb);
 }

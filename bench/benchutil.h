@@ -1,6 +1,7 @@
 /* benchutil.h: small helpers shared by the benchmark programs (bench/backend,
- * bench/streamload): the open-files limit, option parsing and HTTP header
- * lookup. Buffers, allocation and clocks come from src/base. */
+ * bench/streamload, bench/soak-streams): the open-files limit, option
+ * parsing, HTTP header lookup and the SUBSCRIBE call. Buffers, allocation and clocks come from
+ * src/base. */
 #ifndef MLD_BENCHUTIL_H
 #define MLD_BENCHUTIL_H
 
@@ -25,6 +26,12 @@ const char *bench_header(const char *head, size_t len, const char *name, size_t 
 
 /* Returns whether the @len bytes at @s contain @token, ignoring case. */
 bool bench_contains_nocase(const char *s, size_t len, const char *token);
+
+/* A SUBSCRIBE call as a scheduler sends it: "POST @path" to @host, the
+ * framework named @name, with "Connection: close" when @close; returns the
+ * request (free() it) and its length in @ret_len. */
+char *bench_subscribe_request(const char *path, const char *host, const char *name, bool close,
+                              size_t *ret_len);
 
 /* Makes @fd non-blocking and, for TCP, disables Nagle; 0 or -errno. */
 int bench_socket_setup(int fd);

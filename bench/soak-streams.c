@@ -345,21 +345,6 @@ static void stream_readable(struct soak *k, long i, int64_t now)
 
 /* ---- the run ------------------------------------------------------------- */
 
-static void build_request(struct soak *k)
-{
-    struct strbuf sb = {0};
-    const char *body = "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":"
-                       "{\"user\":\"bench\",\"name\":\"soak\",\"failover_timeout\":0}}}";
-
-    strbuf_printf(&sb,
-                  "POST /api/v1/scheduler HTTP/1.1\r\nHost: %s\r\n"
-                  "Content-Type: application/json\r\nAccept: application/json\r\n"
-                  "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
-                  k->opt.target_text, strlen(body), body);
-    k->request_len = sb.len;
-    k->request = strbuf_steal(&sb);
-}
-
 /* Starts due streams, gives up stalled attempts, marks silent streams;
  * returns the time of the next such event. */
 static int64_t run_timers(struct soak *k, int64_t now)
@@ -487,7 +472,8 @@ int main(int argc, char **argv)
     k.streams = xcalloc(k.opt.streams, sizeof(*k.streams));
     for (unsigned long i = 0; i < k.opt.streams; i++)
         k.streams[i] = (struct stream){.fd = -1, .st = S_WAIT};
-    build_request(&k);
+    k.request = bench_subscribe_request("/api/v1/scheduler", k.opt.target_text, "soak", true,
+                                        &k.request_len);
     run(&k);
     now = (int64_t)time_now_ns();
     print_status(&k, stdout, now);

@@ -551,20 +551,6 @@ static void stream_readable(struct load *l, struct stream *s)
 
 /* ---- the run ---------------------------------------------------------- */
 
-static void build_request(struct load *l)
-{
-    struct strbuf sb = {0};
-    const char *body = "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":"
-                       "{\"user\":\"bench\",\"name\":\"streamload\",\"failover_timeout\":0}}}";
-
-    strbuf_printf(&sb,
-                  "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                  "Accept: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                  l->opt.path, l->opt.target_text, strlen(body), body);
-    l->request_len = sb.len;
-    l->request = strbuf_steal(&sb);
-}
-
 /* Starts the streams that are due; returns ms until the next is due. */
 static int start_due(struct load *l, int64_t now)
 {
@@ -756,7 +742,8 @@ int main(int argc, char **argv)
     l.streams = xcalloc(l.opt.streams, sizeof(*l.streams));
     for (unsigned long i = 0; i < l.opt.streams; i++)
         l.streams[i].fd = -1;
-    build_request(&l);
+    l.request =
+        bench_subscribe_request(l.opt.path, l.opt.target_text, "streamload", false, &l.request_len);
     if (l.opt.pid && (rss_idle = read_rss_kb(l.opt.pid)) < 0) {
         fprintf(stderr, "streamload: cannot read /proc/%ld/status\n", l.opt.pid);
         return 1;
