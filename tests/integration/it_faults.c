@@ -435,6 +435,12 @@ START_TEST(master_drops_connection)
     ck_assert_int_eq(it_daemon_metric(d, "mesos_leaderd_retries_total{reason=\"dropped\"}"), 1);
     __atomic_store_n(&g.drops, 2, __ATOMIC_SEQ_CST);
     ck_assert_int_eq(it_request("GET", it_url(d, "/master/state"), NULL, NULL, NULL), 502);
+    {
+        struct it_load_report r = {.sent = 3, .ok = 1, .failed = 2, .status = {[2] = 1, [5] = 2}};
+        it_load_record(
+            "a master closing the connection before answering (once, then twice in a row)", &r,
+            "a GET is sent once more (200); a POST, or a second drop, gets 502");
+    }
     it_daemon_stop(d);
     ck_assert_int_eq(zkh_client_delete(c, node, false), 0);
     free(node);
