@@ -74,8 +74,9 @@ struct conn {
     bool streaming;   /* an event stream: input is discarded */
     bool close_after; /* close once the output is written */
     bool peer_closed;
+    bool closed;                      /* fd closed; freed after the epoll batch */
     int64_t due_ns;                   /* next heartbeat (streams) */
-    struct conn *prev, *next;         /* heartbeat queue, ordered by due_ns */
+    struct conn *prev, *next;         /* heartbeat queue by due_ns; once closed: s->dead */
     struct conn *all_prev, *all_next; /* every connection */
 };
 
@@ -85,7 +86,8 @@ struct server {
     struct watch w_listen, w_timer, w_signal;
     bool accept_paused, stop;
     struct conn *hb_head, *hb_tail;
-    struct conn *all; /* every connection, to close them at exit */
+    struct conn *all;  /* every connection, to close them at exit */
+    struct conn *dead; /* closed connections, freed once no event can name them */
     int64_t armed_ns;
     int64_t interval_ns;
     int port;            /* the port listened on */
@@ -300,8 +302,12 @@ static void listen_resume(struct server *s)
         s->accept_paused = false;
 }
 
+/* Closes @c but only queues it for conns_free(): the epoll batch being
+ * handled may still hold events naming it. */
 static void conn_close(struct server *s, struct conn *c)
 {
+    if (c->closed)
+        return;
     if (c->streaming)
         hb_remove(s, c);
     if (c->all_prev)
@@ -310,11 +316,25 @@ static void conn_close(struct server *s, struct conn *c)
         s->all = c->all_next;
     if (c->all_next)
         c->all_next->all_prev = c->all_prev;
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
-    strbuf_done(&c->in);
-    strbuf_done(&c->out);
-    free(c);
+    c->closed = true;
+    c->next = s->dead; /* off the heartbeat queue now */
+    s->dead = c;
     listen_resume(s);
+}
+
+/* Frees the closed connections; only between epoll batches. */
+static void conns_free(struct server *s)
+{
+    while (s->dead) {
+        struct conn *c = s->dead;
+
+        s->dead = c->next;
+        strbuf_done(&c->in);
+        strbuf_done(&c->out);
+        free(c);
+    }
 }
 
 /* ---- responses -------------------------------------------------------- */
@@ -607,6 +627,8 @@ static int conn_read(struct server *s, struct conn *c)
 
 static void on_conn(struct server *s, struct conn *c, uint32_t ev)
 {
+    if (c->closed)
+        return; /* closed earlier in this batch (by the timer, say) */
     if (ev & EPOLLOUT) {
         if (conn_flush(s, c) < 0)
             return;
@@ -735,6 +757,7 @@ static void run(struct server *s)
             else
                 on_conn(s, (struct conn *)w, evs[i].events);
         }
+        conns_free(s);
     }
 }
 
@@ -773,6 +796,7 @@ int main(int argc, char **argv)
     zkreg_close(reg);
     while (s.all)
         conn_close(&s, s.all);
+    conns_free(&s);
     free(s.master_json);
     strbuf_done(&s.state);
     fprintf(stderr,

@@ -19,6 +19,7 @@ src_libleaderd_a_SOURCES = \
 	src/proxy/exchange.c \
 	src/proxy/front.c \
 	src/proxy/headers.c src/proxy/headers.h \
+	src/proxy/http1.c src/proxy/http1.h \
 	src/proxy/internal.h \
 	src/proxy/local.c \
 	src/proxy/loop.c src/proxy/loop.h \
@@ -26,7 +27,8 @@ src_libleaderd_a_SOURCES = \
 	src/proxy/proxy.h \
 	src/proxy/route.c src/proxy/route.h \
 	src/proxy/stream.c src/proxy/stream.h \
-	src/proxy/upstream.c src/proxy/upstream.h \
+	src/proxy/upstream.c src/proxy/upstream.h src/proxy/upstream_engine.h \
+	src/proxy/upstream_curl.c src/proxy/upstream_native.c \
 	src/service/cfg.c src/service/cfg.h \
 	src/service/daemon.c src/service/daemon.h \
 	src/service/listener.c src/service/listener.h \

@@ -9,6 +9,7 @@ UNIT_TESTS = \
 	tests/unit/check_cfg \
 	tests/unit/check_election \
 	tests/unit/check_headers \
+	tests/unit/check_http1 \
 	tests/unit/check_loop \
 	tests/unit/check_masterinfo \
 	tests/unit/check_route \
@@ -26,6 +27,9 @@ tests_unit_check_election_LDADD = $(TEST_LIBS)
 tests_unit_check_headers_SOURCES = tests/unit/check_headers.c
 tests_unit_check_headers_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_headers_LDADD = $(TEST_LIBS)
+tests_unit_check_http1_SOURCES = tests/unit/check_http1.c
+tests_unit_check_http1_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_http1_LDADD = $(TEST_LIBS)
 tests_unit_check_loop_SOURCES = tests/unit/check_loop.c
 tests_unit_check_loop_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_loop_LDADD = $(TEST_LIBS)

@@ -68,7 +68,8 @@ struct exchange {
     struct strbuf body;
     bool body_too_large;
     bool subscribe;
-    struct curl_slist *headers;
+    struct strbuf headers; /* for the master, "Name: value\r\n" lines */
+    bool headers_built;
     uint64_t started_ns;
     uint64_t deadline_ns; /* of the retry budget */
     unsigned tries;
@@ -100,7 +101,6 @@ struct exchange {
     size_t data_off;    /* stream: bytes of data already handed to the client */
     bool paused;
     bool upstream_done;
-    CURLcode result;
     bool reader_waiting;
     struct stream_out *out; /* an event stream's body, once we own the socket */
     bool end_abnormally;
@@ -296,7 +296,7 @@ static void stream_drained(void *owner)
     }
 }
 
-/* May come from inside a libcurl callback: the work waits for the loop. */
+/* May come from inside an upstream callback: the work waits for the loop. */
 static void stream_client_gone(void *owner)
 {
     struct exchange *ex = owner;
@@ -402,21 +402,21 @@ static void wake_reader(struct exchange *ex)
     }
 }
 
-/* Takes one piece of a streamed body from libcurl. */
+/* Takes one piece of a streamed body from the master. */
 static size_t stream_body(struct exchange *ex, const char *bytes, size_t len)
 {
     if (ex->out) {
         if (stream_out_backlog(ex->out) >= STREAM_HIGH_WATER) {
             ex->paused = true;
-            return CURL_WRITEFUNC_PAUSE;
+            return UPSTREAM_PAUSE;
         }
         if (stream_out_write(ex->out, bytes, len) < 0)
-            return 0; /* the client left: libcurl ends the transfer */
+            return 0; /* the client left: the call ends */
         ex->p->metrics.bytes_downstream += len;
     } else {
         if (ex->data.len - ex->data_off >= STREAM_HIGH_WATER) {
             ex->paused = true;
-            return CURL_WRITEFUNC_PAUSE;
+            return UPSTREAM_PAUSE;
         }
         strbuf_append(&ex->data, bytes, len);
         wake_reader(ex);
@@ -670,43 +670,41 @@ static void on_headers_complete(struct exchange *ex)
     }
 }
 
-static size_t on_header_line(char *line, size_t size, size_t n, void *userdata)
+static bool on_header_line(void *owner, const char *line, size_t len)
 {
-    struct exchange *ex = userdata;
-    size_t len = size * n;
+    struct exchange *ex = owner;
     struct header_field f;
     int status, r;
 
     ex->resp_header_bytes += len;
     if (ex->resp_header_bytes > RESPONSE_HEADERS_MAX)
-        return 0; /* fails the transfer: 502 */
+        return false; /* fails the call: 502 */
     if (ex->plan != PLAN_NONE)
-        return len; /* trailers: dropped */
+        return true; /* trailers: dropped */
     if (ex->status == 0) {
         if (headers_parse_status_line(line, len, &status) < 0)
-            return 0;
+            return false;
         ex->status = status;
-        return len;
+        return true;
     }
     r = headers_parse_field(line, len, &f);
     if (r == 1) {
         if (ex->status < 200) {
             reset_answer(ex); /* an interim answer; the real one follows */
-            return len;
+            return true;
         }
         on_headers_complete(ex);
     } else if (r == 0) {
         keep_header(ex, &f);
     } else if (r == -EINVAL) {
-        return 0;
+        return false;
     } /* folded lines (-EAGAIN) are obsolete; drop them */
-    return len;
+    return true;
 }
 
-static size_t on_body(char *bytes, size_t size, size_t n, void *userdata)
+static size_t on_body(void *owner, const char *bytes, size_t len)
 {
-    struct exchange *ex = userdata;
-    size_t len = size * n;
+    struct exchange *ex = owner;
 
     switch (ex->plan) {
     case PLAN_RETRY:
@@ -733,40 +731,36 @@ static size_t on_body(char *bytes, size_t size, size_t n, void *userdata)
 
 /* --- end of a transfer ---------------------------------------------------- */
 
-static enum upstream_error classify(CURLcode rc)
+static enum upstream_error classify(enum upstream_result r)
 {
-    switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
+    switch (r) {
+    case UPSTREAM_REFUSED:
+    case UPSTREAM_UNRESOLVED:
         return UPSTREAM_ERR_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT:
+    case UPSTREAM_TIMEOUT:
         return UPSTREAM_ERR_TIMEOUT;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
+    case UPSTREAM_TLS:
         return UPSTREAM_ERR_TLS;
-    case CURLE_GOT_NOTHING:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_PARTIAL_FILE:
+    case UPSTREAM_DROPPED:
+    case UPSTREAM_BROKEN:
         return UPSTREAM_ERR_BROKEN;
-    default:
-        return UPSTREAM_ERR_PROTOCOL;
+    case UPSTREAM_OK:
+    case UPSTREAM_PROTOCOL:
+        break;
     }
+    return UPSTREAM_ERR_PROTOCOL;
 }
 
-static void fail_upstream(struct exchange *ex, CURLcode rc)
+static void fail_upstream(struct exchange *ex, enum upstream_result r, const char *detail)
 {
-    enum upstream_error kind = classify(rc);
+    enum upstream_error kind = classify(r);
     char msg[512];
     unsigned status = kind == UPSTREAM_ERR_TIMEOUT ? 504 : 502;
 
     ex->p->metrics.upstream_errors[kind]++;
     snprintf(msg, sizeof(msg), "the leading master %s %s: %s", ex->leader,
              kind == UPSTREAM_ERR_TIMEOUT ? "did not answer in time" : "gave no valid answer",
-             curl_easy_strerror(rc));
+             detail);
     log_ratelimited(&relay_limit, LOG_WARNING, "%s %s: %s", ex->method, ex->target, msg);
     answer_error(ex, status, kind == UPSTREAM_ERR_TIMEOUT ? "upstream_timeout" : "bad_upstream",
                  msg, 0);
@@ -791,22 +785,32 @@ static void decide_503(struct exchange *ex)
  * reused, drops a call before any answer. A GET or HEAD changes nothing on
  * the master and is sent once more, as a proxy in front of it should;
  * anything else may have been acted on and gets its 502. */
-static bool dropped_before_answer(const struct exchange *ex, CURLcode rc)
+static bool dropped_before_answer(const struct exchange *ex, enum upstream_result r)
 {
-    if (ex->status != 0 || ex->dropped_once || ex->subscribe)
-        return false;
-    if (rc != CURLE_GOT_NOTHING && rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR)
+    if (r != UPSTREAM_DROPPED || ex->status != 0 || ex->dropped_once || ex->subscribe)
         return false;
     return strcmp(ex->method, "GET") == 0 || strcmp(ex->method, "HEAD") == 0;
 }
 
-static void on_transfer_done(struct upstream_transfer *t, CURLcode rc)
+/* A 307 whose body we read: follow ZooKeeper, not the Location. */
+static void redirected(struct exchange *ex)
 {
-    struct exchange *ex = (struct exchange *)((char *)t - offsetof(struct exchange, xfer));
+    char detail[2 * HOSTPORT_MAX + 32];
 
-    upstream_release(ex->p->upstream, t);
+    snprintf(detail, sizeof(detail), "%s redirected to %s", ex->leader,
+             ex->location[0] ? ex->location : "nowhere");
+    if (ex->location[0] && redirect_loops(ex, ex->leader, ex->location))
+        give_up(ex, RETRY_REDIRECT, "redirect loop");
+    else if (!retry(ex, RETRY_REDIRECT))
+        give_up(ex, RETRY_REDIRECT, detail);
+}
+
+static void on_upstream_done(void *owner, enum upstream_result rc, const char *detail)
+{
+    struct exchange *ex = owner;
+
     if (ex->plan == PLAN_STREAM) {
-        if (rc != CURLE_OK)
+        if (rc != UPSTREAM_OK)
             ex->p->metrics.upstream_errors[classify(rc)]++;
         if (ex->list == &ex->p->streams) {
             list_remove(ex);
@@ -814,10 +818,10 @@ static void on_transfer_done(struct upstream_transfer *t, CURLcode rc)
         }
         loop_timer_cancel(ex->p->loop, &ex->timer);
         ex->upstream_done = true;
-        ex->end_abnormally = rc != CURLE_OK;
-        if (rc != CURLE_OK && !ex->client_gone)
+        ex->end_abnormally = rc != UPSTREAM_OK;
+        if (rc != UPSTREAM_OK && !ex->client_gone)
             log_debug("the stream of %s %s from %s broke: %s", ex->method, ex->target, ex->leader,
-                      curl_easy_strerror(rc));
+                      detail);
         if (ex->out)
             settle(ex);
         else
@@ -825,7 +829,7 @@ static void on_transfer_done(struct upstream_transfer *t, CURLcode rc)
         return;
     }
     loop_timer_cancel(ex->p->loop, &ex->timer);
-    if (rc == CURLE_COULDNT_CONNECT && ex->status == 0) {
+    if (rc == UPSTREAM_REFUSED && ex->status == 0) {
         ex->p->metrics.upstream_errors[UPSTREAM_ERR_CONNECT]++;
         if (!retry(ex, RETRY_REFUSED))
             give_up(ex, RETRY_REFUSED, "budget spent");
@@ -838,21 +842,13 @@ static void on_transfer_done(struct upstream_transfer *t, CURLcode rc)
             return;
         }
     }
-    if (rc != CURLE_OK && ex->plan != PLAN_RETRY) {
-        fail_upstream(ex, rc);
+    if (rc != UPSTREAM_OK && ex->plan != PLAN_RETRY) {
+        fail_upstream(ex, rc, detail);
         return;
     }
-    if (ex->plan == PLAN_RETRY) {
-        char detail[2 * HOSTPORT_MAX + 32];
-        snprintf(detail, sizeof(detail), "%s redirected to %s", ex->leader,
-                 ex->location[0] ? ex->location : "nowhere");
-        if (ex->location[0] && redirect_loops(ex, ex->leader, ex->location))
-            give_up(ex, RETRY_REDIRECT, "redirect loop");
-        else if (!retry(ex, RETRY_REDIRECT))
-            give_up(ex, RETRY_REDIRECT, detail);
-        return;
-    }
-    if (ex->plan == PLAN_INSPECT)
+    if (ex->plan == PLAN_RETRY)
+        redirected(ex);
+    else if (ex->plan == PLAN_INSPECT)
         decide_503(ex);
     else
         answer_buffered(ex);
@@ -863,7 +859,7 @@ static void on_upstream_timeout(struct loop_timer *timer)
     struct exchange *ex = timer->data;
 
     upstream_abort(ex->p->upstream, &ex->xfer);
-    fail_upstream(ex, CURLE_OPERATION_TIMEDOUT);
+    fail_upstream(ex, UPSTREAM_TIMEOUT, "no answer within the upstream timeout");
 }
 
 /* --- the request ---------------------------------------------------------- */
@@ -871,7 +867,6 @@ static void on_upstream_timeout(struct loop_timer *timer)
 struct header_walk {
     struct exchange *ex;
     const char *connection;
-    bool has_content_type, has_accept;
     const char *forwarded_for;
 };
 
@@ -879,19 +874,12 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
                                       const char *value)
 {
     struct header_walk *w = cls;
-    struct strbuf line = {0};
 
     if (strcasecmp(name, "X-Forwarded-For") == 0 && !w->forwarded_for)
         w->forwarded_for = value;
     if (headers_drop_from_request(name, w->connection))
         return MHD_YES;
-    if (strcasecmp(name, "Content-Type") == 0)
-        w->has_content_type = true;
-    if (strcasecmp(name, "Accept") == 0)
-        w->has_accept = true;
-    if (headers_format_for_curl(name, value ? value : "", &line) == 0)
-        w->ex->headers = curl_slist_append(w->ex->headers, line.data);
-    strbuf_done(&line);
+    headers_append_line(name, value ? value : "", &w->ex->headers);
     return MHD_YES;
 }
 
@@ -913,82 +901,52 @@ static void build_headers(struct exchange *ex)
 {
     struct header_walk w = {.ex = ex};
     char client[INET6_ADDRSTRLEN];
-    struct strbuf xff = {0};
 
+    ex->headers_built = true;
     w.connection = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, "Connection");
     MHD_get_connection_values(ex->conn, MHD_HEADER_KIND, collect_header, &w);
     client_address(ex, client, sizeof(client));
     if (client[0]) {
-        strbuf_puts(&xff, "X-Forwarded-For: ");
-        headers_forwarded_for(w.forwarded_for, client, &xff);
-        ex->headers = curl_slist_append(ex->headers, xff.data);
-        strbuf_done(&xff);
+        strbuf_puts(&ex->headers, "X-Forwarded-For: ");
+        headers_forwarded_for(w.forwarded_for, client, &ex->headers);
+        strbuf_append(&ex->headers, "\r\n", 2);
     } else if (w.forwarded_for) {
-        strbuf_printf(&xff, "X-Forwarded-For: %s", w.forwarded_for);
-        ex->headers = curl_slist_append(ex->headers, xff.data);
-        strbuf_done(&xff);
-    }
-    /* libcurl adds these unless told not to; the client's request has none. */
-    if (!w.has_content_type)
-        ex->headers = curl_slist_append(ex->headers, "Content-Type:");
-    if (!w.has_accept)
-        ex->headers = curl_slist_append(ex->headers, "Accept:");
-    ex->headers = curl_slist_append(ex->headers, "Expect:");
-}
-
-static void set_method_and_body(struct exchange *ex, CURL *easy)
-{
-    bool has_body = ex->body.len > 0 || strcmp(ex->method, "POST") == 0 ||
-                    strcmp(ex->method, "PUT") == 0 || strcmp(ex->method, "PATCH") == 0;
-
-    /* A pooled handle remembers the previous method: start from GET. */
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-    if (strcmp(ex->method, "HEAD") == 0) {
-        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-        return;
-    }
-    if (strcmp(ex->method, "GET") == 0 && !has_body)
-        return;
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, ex->method);
-    if (has_body) {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ex->body.len);
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, ex->body.data ? ex->body.data : "");
+        strbuf_printf(&ex->headers, "X-Forwarded-For: %s\r\n", w.forwarded_for);
     }
 }
+
+static const struct upstream_callbacks upstream_callbacks = {on_header_line, on_body,
+                                                             on_upstream_done};
 
 static void start_attempt(struct exchange *ex, const struct leader_snapshot *s)
 {
-    struct upstream *u = ex->p->upstream;
-    char url[HOSTPORT_MAX + 16];
-    CURL *easy;
+    struct upstream_request req = {
+        .address = s->address,
+        .method = ex->method,
+        .target = ex->target,
+        .body = ex->body.data ? ex->body.data : "",
+        .body_len = ex->body.len,
+        .has_body = ex->body.len > 0 || strcmp(ex->method, "POST") == 0 ||
+                    strcmp(ex->method, "PUT") == 0 || strcmp(ex->method, "PATCH") == 0,
+        .stream = ex->subscribe,
+    };
 
     ex->tries++;
     ex->epoch = s->epoch;
     snprintf(ex->leader, sizeof(ex->leader), "%s", s->address);
     reset_answer(ex);
-    if (!ex->headers)
+    if (!ex->headers_built)
         build_headers(ex);
-    upstream_prepare(u, &ex->xfer, on_transfer_done, ex->subscribe);
-    easy = ex->xfer.easy;
-    snprintf(url, sizeof(url), "%s://%s/", upstream_scheme(u), s->address);
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_REQUEST_TARGET, ex->target);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, ex->headers);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header_line);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, ex);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, ex);
-    set_method_and_body(ex, easy);
+    req.headers = ex->headers.data ? ex->headers.data : "";
+    req.headers_len = ex->headers.len;
     ex->p->metrics.bytes_upstream += ex->body.len;
     set_timer(ex, on_upstream_timeout, ms_from_now(ex, ex->p->cfg.upstream_timeout_ms));
     if (!loop_timer_armed(&ex->watch_timer) && !ex->client_io.active)
         loop_timer_arm_ms(ex->p->loop, &ex->watch_timer, CLIENT_WATCH_DELAY_MS);
     ex->state = EX_UPSTREAM;
     suspend(ex);
-    if (upstream_start(u, &ex->xfer) < 0) {
+    if (upstream_start(ex->p->upstream, &ex->xfer, &req, &upstream_callbacks, ex) < 0) {
         loop_timer_cancel(ex->p->loop, &ex->timer);
-        upstream_release(u, &ex->xfer);
         answer_error(ex, 500, "internal", "cannot start the upstream call", 0);
     }
 }
@@ -1269,7 +1227,7 @@ void exchange_on_completed(struct exchange *ex, enum MHD_RequestTerminationCode 
     upstream_abort(p->upstream, &ex->xfer);
     stream_out_free(ex->out);
     free(ex->redirects);
-    curl_slist_free_all(ex->headers);
+    strbuf_done(&ex->headers);
     strbuf_done(&ex->body);
     strbuf_done(&ex->data);
     strbuf_done(&ex->resp_headers);

@@ -29,19 +29,25 @@ static struct log_ratelimit mhd_limit = LOG_RATELIMIT_INIT(60000, 10);
 
 const struct leader_snapshot *proxy_leader(struct proxy *p)
 {
-    const struct leader_snapshot *s = leader_store_get(p->store);
-    bool epoch_changed;
+    if (p->applying_leader)
+        return p->leader; /* held until the change is applied: never freed under it */
+    p->applying_leader = true;
+    for (;;) {
+        const struct leader_snapshot *s = leader_store_get(p->store);
+        bool epoch_changed;
 
-    if (p->leader && s->generation == p->leader->generation) {
-        leader_snapshot_unref(s);
-        return p->leader;
+        if (p->leader && s->generation == p->leader->generation) {
+            leader_snapshot_unref(s);
+            break;
+        }
+        epoch_changed = !p->leader || s->epoch != p->leader->epoch;
+        leader_snapshot_unref(p->leader);
+        p->leader = s;
+        exchange_leader_changed(p, s, epoch_changed);
+        if (p->observer)
+            p->observer(p->observer_data, s);
     }
-    epoch_changed = !p->leader || s->epoch != p->leader->epoch;
-    leader_snapshot_unref(p->leader);
-    p->leader = s;
-    exchange_leader_changed(p, s, epoch_changed);
-    if (p->observer)
-        p->observer(p->observer_data, s);
+    p->applying_leader = false;
     return p->leader;
 }
 

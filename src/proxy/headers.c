@@ -75,17 +75,14 @@ bool headers_valid(const char *name, const char *value)
     return true;
 }
 
-int headers_format_for_curl(const char *name, const char *value, struct strbuf *out)
+int headers_append_line(const char *name, const char *value, struct strbuf *out)
 {
     if (!headers_valid(name, value))
         return -EINVAL;
     strbuf_puts(out, name);
-    if (*value) {
-        strbuf_append(out, ": ", 2);
-        strbuf_puts(out, value);
-    } else {
-        strbuf_append(out, ";", 1); /* libcurl's way to send an empty header */
-    }
+    strbuf_append(out, *value ? ": " : ":", *value ? 2 : 1);
+    strbuf_puts(out, value);
+    strbuf_append(out, "\r\n", 2);
     return 0;
 }
 

@@ -32,10 +32,10 @@ bool headers_drop_from_request(const char *name, const char *connection);
  * listed in @connection, or set by the HTTP server itself (Content-Length). */
 bool headers_drop_from_response(const char *name, const char *connection);
 
-/* Formats "Name: value" for libcurl's header list into @out (an empty value
- * needs libcurl's "Name;" form). Returns -EINVAL for names or values that
+/* Appends the header line "Name: value\r\n" ("Name:\r\n" for an empty value)
+ * to @out. Returns -EINVAL, appending nothing, for names or values that
  * cannot be sent (control characters). */
-int headers_format_for_curl(const char *name, const char *value, struct strbuf *out);
+int headers_append_line(const char *name, const char *value, struct strbuf *out);
 
 /* Whether a request header can be forwarded as it is: a token name, a value
  * without control characters (CR, LF, NUL...). */

@@ -41,6 +41,7 @@ struct proxy {
     bool mhd_kick;                        /* run libmicrohttpd at the end of this iteration */
     bool unhealthy;                       /* an internal error happened since proxy_healthy() */
     const struct leader_snapshot *leader; /* latest snapshot seen by the loop */
+    bool applying_leader;                 /* proxy_leader() is applying a change */
     struct exchange_list streams;         /* relaying an unbounded response */
     struct exchange_list parked;          /* waiting for a leader or a retry */
     struct exchange *all;                 /* every exchange alive */
@@ -53,7 +54,9 @@ struct proxy {
 
 /* Returns the current leader snapshot (owned by the proxy), first applying a
  * change if the store has a newer one: streams of an old leader end and
- * parked calls wake. Cheap: one uncontended lock. */
+ * parked calls wake. Cheap: one uncontended lock. Called again while a change
+ * is being applied (a woken call asking for the leader), it returns the
+ * snapshot being applied; a newer one is applied right after. */
 const struct leader_snapshot *proxy_leader(struct proxy *p);
 
 /* Asks for libmicrohttpd to run at the end of this loop iteration. */

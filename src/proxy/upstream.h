@@ -1,17 +1,21 @@
-/* upstream.h: the libcurl side of the proxy: one multi handle in the loop.
+/* upstream.h: calls to the leading master.
  *
- * Transfers are libcurl easy handles taken from a pool, configured by the
- * caller (URL, method, headers, callbacks), and run by one multi handle whose
- * sockets and timer live in the event loop. Kept-alive connections to the
- * leader are reused for short calls; a stream asks for a fresh connection
- * that is never reused. Everything runs in the loop's thread. */
+ * Two engines behind one interface, both driven by the event loop: a small
+ * HTTP/1.1 client of our own for plain HTTP to a master known by its IP
+ * address (the usual case: few system calls, no allocation per call on a
+ * kept-alive connection), and libcurl for HTTPS and for masters known only
+ * by a host name (resolving it is libcurl's). Kept-alive connections to the
+ * leader are reused for short calls; a stream gets a connection of its own
+ * that is never reused. Everything runs in the loop's thread, and no
+ * callback is ever made from inside upstream_start(). */
 #ifndef MLD_UPSTREAM_H
 #define MLD_UPSTREAM_H
 
 #include "proxy/loop.h"
 
-#include <curl/curl.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* How upstream connections are made. */
 struct upstream_config {
@@ -22,58 +26,90 @@ struct upstream_config {
     long connect_timeout_ms; /* TCP (and TLS) connect */
 };
 
+/* How a call ended. */
+enum upstream_result {
+    UPSTREAM_OK,
+    UPSTREAM_REFUSED,    /* no connection: refused or unreachable */
+    UPSTREAM_UNRESOLVED, /* the master's host name did not resolve */
+    UPSTREAM_TIMEOUT,    /* the connection was not made in time */
+    UPSTREAM_DROPPED,    /* the connection ended before any byte of the answer */
+    UPSTREAM_BROKEN,     /* it ended or failed within the answer */
+    UPSTREAM_PROTOCOL,   /* not a valid HTTP/1.x answer, or the owner refused it */
+    UPSTREAM_TLS         /* TLS handshake or verification */
+};
+
+/* A body callback's answer: keep the bytes and offer them again once
+ * upstream_unpause() is called. */
+#define UPSTREAM_PAUSE SIZE_MAX
+
+struct upstream_callbacks {
+    /* One line of the answer's head, line end included: the status line,
+     * each header, the blank line (interim 1xx heads too). False stops the
+     * call with UPSTREAM_PROTOCOL. */
+    bool (*header_line)(void *owner, const char *line, size_t len);
+    /* Body bytes, framing removed: returns @len, UPSTREAM_PAUSE, or anything
+     * else to stop the call with UPSTREAM_PROTOCOL. */
+    size_t (*body)(void *owner, const char *bytes, size_t len);
+    /* The call ended (it no longer runs; the transfer may be started again).
+     * @detail says what went wrong in words, "" when nothing did. */
+    void (*done)(void *owner, enum upstream_result result, const char *detail);
+};
+
+/* What to send. Every pointer must stay valid until the call ends. */
+struct upstream_request {
+    const char *address; /* "host:port" or "[v6]:port" */
+    const char *method;
+    const char *target;  /* as the client sent it */
+    const char *headers; /* "Name: value\r\n" lines (no Host, no framing) */
+    size_t headers_len;
+    const char *body;
+    size_t body_len;
+    bool has_body; /* send Content-Length (also when 0) */
+    bool stream;   /* a long answer: a connection of its own, never reused */
+};
+
 struct upstream;
-struct upstream_transfer;
+struct upstream_conn;
 
-/* Called when a transfer ends, with libcurl's result. The transfer has left
- * the multi handle; the callee releases or reuses the easy handle. */
-typedef void (*upstream_done_fn)(struct upstream_transfer *t, CURLcode result);
-
-/* One transfer; embed it in the owner. */
+/* One call; embed it in the owner, zeroed. Its fields are the engines'. */
 struct upstream_transfer {
-    CURL *easy;
-    upstream_done_fn done;
+    const struct upstream_callbacks *cb;
+    void *owner;
     bool running;
+    bool answered;              /* a byte of the answer arrived */
+    struct upstream_conn *conn; /* native engine */
+    void *easy;                 /* libcurl engine: the easy handle */
+    struct curl_slist *curl_headers;
     bool unpause_pending;
     struct upstream_transfer *next_unpause;
     unsigned config_gen;
 };
 
-/* Creates the multi handle and registers it with @loop. */
+/* Creates the engines and registers them with @loop. */
 struct upstream *upstream_new(struct loop *loop, const struct upstream_config *cfg);
 
-/* Aborts every transfer (without calling done) and frees; NULL is fine. */
+/* Aborts every call (without calling done) and frees; NULL is fine. */
 void upstream_free(struct upstream *u);
 
-/* Replaces the TLS and timeout settings (for a reload); new transfers use them. */
+/* Replaces the TLS and timeout settings (for a reload); new calls use them. */
 void upstream_set_config(struct upstream *u, const struct upstream_config *cfg);
 
-/* "http" or "https". */
-const char *upstream_scheme(const struct upstream *u);
+/* Starts a call. 0, or -errno when it could not even start (nothing is
+ * called back then). Failures to connect come through done. */
+int upstream_start(struct upstream *u, struct upstream_transfer *t,
+                   const struct upstream_request *req, const struct upstream_callbacks *cb,
+                   void *owner);
 
-/* Takes an easy handle (in @t->easy) from the pool with the options every
- * transfer shares already set. The caller must set every other option it
- * relies on, for every transfer (URL, target, method, body, headers,
- * callbacks): pooled handles keep the previous transfer's values. */
-void upstream_prepare(struct upstream *u, struct upstream_transfer *t, upstream_done_fn done,
-                      bool fresh_connection);
-
-/* Starts a prepared transfer. */
-int upstream_start(struct upstream *u, struct upstream_transfer *t);
-
-/* Stops a running transfer at once (the connection is closed, never reused)
- * and returns its handle to the pool; done is not called. Safe on a transfer
- * that is not running. Never call it from inside a libcurl callback. */
+/* Stops a running call at once (its connection is closed, never reused);
+ * done is not called. Safe on a transfer that is not running, and from
+ * inside the call's own callbacks. */
 void upstream_abort(struct upstream *u, struct upstream_transfer *t);
 
-/* Returns a finished transfer's handle to the pool. */
-void upstream_release(struct upstream *u, struct upstream_transfer *t);
-
-/* Resumes a transfer paused by its write callback; done after the current
- * loop iteration, outside every library callback. */
+/* Resumes a call paused by its body callback; the bytes it refused come
+ * again after the current loop iteration, outside every other callback. */
 void upstream_unpause(struct upstream *u, struct upstream_transfer *t);
 
-/* How many transfers are running. */
+/* How many calls are running. */
 unsigned upstream_running(const struct upstream *u);
 
 #endif

@@ -7,7 +7,7 @@
 # grows), writes crashing inputs to tests/fuzz/work/<target>/crashes/, and
 # the target fails when any target finds one.
 
-FUZZ_NAMES = zkurl masterinfo_json masterinfo_protobuf masterinfo_upid election cfg http
+FUZZ_NAMES = zkurl masterinfo_json masterinfo_protobuf masterinfo_upid election cfg http http1
 FUZZ_SECONDS = 60
 
 EXTRA_DIST += \
@@ -18,6 +18,7 @@ EXTRA_DIST += \
 	tests/fuzz/fuzz_election.c \
 	tests/fuzz/fuzz_cfg.c \
 	tests/fuzz/fuzz_http.c \
+	tests/fuzz/fuzz_http1.c \
 	tests/fuzz/masterinfo_json.dict \
 	tests/fuzz/corpus
 
@@ -36,7 +37,7 @@ tests_fuzz_libleaderd_fuzz_a_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_libleaderd_fuzz_a_SOURCES = \
 	src/base/errbuf.c src/base/log.c src/base/mem.c src/base/strbuf.c \
 	src/zk/election.c src/zk/masterinfo.c src/zk/zkurl.c \
-	src/service/cfg.c src/proxy/headers.c src/proxy/route.c
+	src/service/cfg.c src/proxy/headers.c src/proxy/http1.c src/proxy/route.c
 
 FUZZ_TARGETS = \
 	tests/fuzz/fuzz_zkurl \
@@ -45,7 +46,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_masterinfo_upid \
 	tests/fuzz/fuzz_election \
 	tests/fuzz/fuzz_cfg \
-	tests/fuzz/fuzz_http
+	tests/fuzz/fuzz_http \
+	tests/fuzz/fuzz_http1
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 
 tests_fuzz_fuzz_zkurl_SOURCES = tests/fuzz/fuzz_zkurl.c
@@ -77,6 +79,10 @@ tests_fuzz_fuzz_http_SOURCES = tests/fuzz/fuzz_http.c
 tests_fuzz_fuzz_http_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_http_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_http_LDADD = $(FUZZ_LINK_LIBS)
+tests_fuzz_fuzz_http1_SOURCES = tests/fuzz/fuzz_http1.c
+tests_fuzz_fuzz_http1_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_http1_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_http1_LDADD = $(FUZZ_LINK_LIBS)
 
 # Runs every target for $(FUZZ_SECONDS); prints each one's figures; fails
 # when any found a crash, a leak, a timeout or an out-of-memory input.

@@ -319,12 +319,31 @@ void it_daemon_wait_leader(struct it_daemon *d, const struct it_master *m)
                   m->address);
 }
 
+/* Prints the last @lines lines the daemon logged, to tell why a wait failed. */
+static void daemon_log_tail(struct it_daemon *d, int lines)
+{
+    char *out = proc_output(d->proc, PROC_STDERR);
+    const char *p;
+
+    if (!out)
+        return;
+    p = out + strlen(out);
+    while (p > out && lines >= 0)
+        if (*--p == '\n')
+            lines--;
+    fprintf(stderr, "--- the daemon's last log lines ---\n%s--- end ---\n", p);
+    free(out);
+}
+
 void it_daemon_wait_field_ms(struct it_daemon *d, const char *path, const char *value,
                              int timeout_ms)
 {
     struct leader_wait w = {d, path, value};
 
-    ck_assert_msg(wait_until(leader_field_is, &w, timeout_ms), "'%s' never '%s'", path, value);
+    if (!wait_until(leader_field_is, &w, timeout_ms)) {
+        daemon_log_tail(d, 150); /* an ASan report is that long */
+        ck_abort_msg("'%s' never '%s'", path, value);
+    }
 }
 
 void it_daemon_wait_field(struct it_daemon *d, const char *path, const char *value)

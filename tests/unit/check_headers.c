@@ -53,19 +53,19 @@ START_TEST(request_only_and_response_only)
 }
 END_TEST
 
-START_TEST(curl_format)
+START_TEST(line_format)
 {
     struct strbuf sb = {0};
 
-    ck_assert_int_eq(headers_format_for_curl("Accept", "application/json", &sb), 0);
-    ck_assert_str_eq(sb.data, "Accept: application/json");
+    ck_assert_int_eq(headers_append_line("Accept", "application/json", &sb), 0);
+    ck_assert_str_eq(sb.data, "Accept: application/json\r\n");
+    ck_assert_int_eq(headers_append_line("X-Empty", "", &sb), 0);
+    ck_assert_str_eq(sb.data, "Accept: application/json\r\nX-Empty:\r\n");
     strbuf_reset(&sb);
-    ck_assert_int_eq(headers_format_for_curl("X-Empty", "", &sb), 0);
-    ck_assert_str_eq(sb.data, "X-Empty;");
-    strbuf_reset(&sb);
-    ck_assert_int_eq(headers_format_for_curl("Bad Name", "v", &sb), -EINVAL);
-    ck_assert_int_eq(headers_format_for_curl("X", "a\r\nInjected: 1", &sb), -EINVAL);
-    ck_assert_int_eq(headers_format_for_curl("", "v", &sb), -EINVAL);
+    ck_assert_int_eq(headers_append_line("Bad Name", "v", &sb), -EINVAL);
+    ck_assert_int_eq(headers_append_line("X", "a\r\nInjected: 1", &sb), -EINVAL);
+    ck_assert_int_eq(headers_append_line("", "v", &sb), -EINVAL);
+    ck_assert_uint_eq(sb.len, 0);
     strbuf_done(&sb);
 }
 END_TEST
@@ -148,7 +148,7 @@ int main(void)
     const TTest *const tests[] = {hop_by_hop,
                                   connection_named_headers,
                                   request_only_and_response_only,
-                                  curl_format,
+                                  line_format,
                                   forwarded_for,
                                   status_lines,
                                   fields,
