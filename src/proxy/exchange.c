@@ -6,6 +6,9 @@
  *   UPSTREAM   a transfer to the leader runs; the client connection is
  *              suspended until the answer starts
  *   RELAYING   the answer is being sent: buffered, or streamed as it arrives
+ * An event stream's exchange outlives its libmicrohttpd connection: once the
+ * headers are out, the socket is ours (see stream.h) and libmicrohttpd frees
+ * the connection and its memory; the exchange is freed when the stream ends.
  * A 307 or a "503 No leader elected" from a master means ZooKeeper and the
  * masters disagree: the call is sent again to the leader ZooKeeper names,
  * within a budget of tries and time, and never passed on. */
@@ -25,8 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define BUFFER_MAX            (1024l * 1024l) /* larger answers are streamed */
 #define INSPECT_MAX           (64l * 1024l)   /* a 503 body we read to decide */
@@ -103,6 +108,7 @@ struct exchange {
     bool upstream_done;
     bool reader_waiting;
     struct stream_out *out; /* an event stream's body, once we own the socket */
+    bool detached;          /* libmicrohttpd let go of the connection */
     bool end_abnormally;
     uint64_t last_data_ns;
     int local_route; /* a route from route.h to answer locally, or -1 */
@@ -281,9 +287,30 @@ static ssize_t end_with_error(struct exchange *ex)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+static void settle(struct exchange *ex);
+
 static void on_client_left(struct loop_timer *timer)
 {
-    exchange_end_stream(timer->data, "the client went away");
+    struct exchange *ex = timer->data;
+
+    if (ex->list == &ex->p->streams)
+        exchange_end_stream(ex, "the client went away");
+    else
+        settle(ex); /* the master had finished; the client left before the end */
+}
+
+static void exchange_free(struct exchange *ex);
+
+static void on_release(struct loop_timer *timer)
+{
+    exchange_free(timer->data);
+}
+
+/* A detached stream has ended: its exchange goes, from the loop (never from
+ * inside a callback of the upstream transfer or of the stream). */
+static void release_soon(struct exchange *ex)
+{
+    set_timer(ex, on_release, loop_now_ns(ex->p->loop));
 }
 
 static void stream_drained(void *owner)
@@ -305,10 +332,10 @@ static void stream_client_gone(void *owner)
     set_timer(ex, on_client_left, loop_now_ns(ex->p->loop));
 }
 
-/* Everything is sent: libmicrohttpd writes the terminating chunk. */
+/* Everything is sent, the terminating chunk included. */
 static void stream_flushed(void *owner)
 {
-    resume(owner);
+    release_soon(owner);
 }
 
 static const struct stream_events stream_events = {stream_drained, stream_client_gone,
@@ -321,24 +348,33 @@ static void settle(struct exchange *ex)
         return;
     if (ex->end_abnormally || ex->client_gone) {
         stream_out_abort(ex->out);
-        resume(ex);
+        release_soon(ex);
     } else {
         stream_out_finish(ex->out);
     }
 }
 
 /* The reader's first call: libmicrohttpd has sent the headers. From now on
- * the stream's bytes go straight to the socket; the connection stays
- * suspended until the end, so relaying costs libmicrohttpd nothing. */
-static void take_over(struct exchange *ex)
+ * the stream's bytes go straight to the socket, through a descriptor of our
+ * own: libmicrohttpd is told to drop the connection (it does not shut the
+ * socket down, in its turbo mode), which frees its memory, and the exchange
+ * lives on until the stream ends. */
+static ssize_t take_over(struct exchange *ex)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int fd = info ? fcntl(info->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
 
     loop_io_remove(ex->p->loop, &ex->client_io); /* the stream watches it now */
-    ex->out = stream_out_new(ex->p->loop, info->connect_fd, !ex->http10, &stream_events, ex);
-    MHD_suspend_connection(ex->conn);
-    ex->suspended = true;
+    if (fd < 0) {
+        log_ratelimited(&relay_limit, LOG_WARNING, "cannot take over a stream's socket: %m");
+        exchange_end_stream(ex, "its socket could not be taken over");
+        return end_with_error(ex);
+    }
+    ex->out = stream_out_new(ex->p->loop, fd, !ex->http10, &stream_events, ex);
+    ex->detached = true;
+    ex->p->metrics.connections_open++; /* still open, no longer libmicrohttpd's */
+    proxy_kick(ex->p);                 /* so that it cleans its connection up now */
     if (ex->data.len > ex->data_off) {
         ex->p->metrics.bytes_downstream += ex->data.len - ex->data_off;
         stream_out_write(ex->out, ex->data.data + ex->data_off, ex->data.len - ex->data_off);
@@ -347,6 +383,7 @@ static void take_over(struct exchange *ex)
     ex->data_off = 0;
     if (ex->paused && stream_out_backlog(ex->out) < STREAM_LOW_WATER)
         stream_drained(ex);
+    return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
 /* Hands buffered bytes to libmicrohttpd (answers of known size, and streams
@@ -383,13 +420,8 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
 
     if (ex->client_gone && !ex->out)
         return end_with_error(ex);
-    if (ex->content_length < 0 && !ex->out && !ex->upstream_done) {
-        take_over(ex);
-        return 0;
-    }
-    if (ex->out) /* back from suspension: the end */
-        return ex->end_abnormally || ex->client_gone ? MHD_CONTENT_READER_END_WITH_ERROR
-                                                     : MHD_CONTENT_READER_END_OF_STREAM;
+    if (ex->content_length < 0 && !ex->out && !ex->upstream_done)
+        return take_over(ex);
     return read_buffered(ex, buf, max);
 }
 
@@ -1205,12 +1237,14 @@ void exchange_abort_all(struct proxy *p)
     }
 }
 
-void exchange_on_completed(struct exchange *ex, enum MHD_RequestTerminationCode toe)
+static void exchange_free(struct exchange *ex)
 {
     struct proxy *p = ex->p;
 
     if (ex->conn)
         proxy_conn_busy(p, ex->conn, false);
+    if (ex->detached && p->metrics.connections_open > 0)
+        p->metrics.connections_open--;
     if (ex->list == &p->streams && p->metrics.streams_open > 0)
         p->metrics.streams_open--;
     list_remove(ex);
@@ -1236,4 +1270,26 @@ void exchange_on_completed(struct exchange *ex, enum MHD_RequestTerminationCode 
     free(ex->method);
     free(ex->path);
     free(ex);
+}
+
+void exchange_on_completed(struct exchange *ex, enum MHD_RequestTerminationCode toe)
+{
+    if (ex->detached && ex->conn) {
+        /* libmicrohttpd let go of a stream we took over: it goes on. */
+        proxy_conn_busy(ex->p, ex->conn, false);
+        ex->conn = NULL;
+        return;
+    }
+    exchange_free(ex);
+}
+
+void exchange_free_detached(struct proxy *p)
+{
+    struct exchange *ex = p->all, *next;
+
+    for (; ex; ex = next) {
+        next = ex->all_next;
+        if (ex->detached && !ex->conn)
+            exchange_free(ex);
+    }
 }

@@ -7,6 +7,9 @@
 #include "proxy/internal.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +20,11 @@
 
 #define CONNECTION_HEADROOM 64  /* past the cap, room to answer 503 */
 #define SWEEP_INTERVAL_MS   500 /* how often slow connections are looked for */
+#define TRIM_AFTER_CLOSED   256 /* connections gone before the heap is trimmed */
 /* Per connection: the request's headers, then the answer's headers; a
  * request whose headers do not fit (about half of it) gets 431, as nginx's
- * default 8 KiB header buffers do. libmicrohttpd touches most of it, so it
- * is most of what an open stream costs. */
+ * default 8 KiB header buffers do. An event stream gives it back once its
+ * headers are out (see stream.h). */
 #define CONNECTION_MEMORY (16ul * 1024ul)
 
 static struct log_ratelimit mhd_limit = LOG_RATELIMIT_INIT(60000, 10);
@@ -158,6 +162,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
     if (p->metrics.connections_open > 0)
         p->metrics.connections_open--;
+    p->closed_since_trim++;
     if (!c)
         return;
     if (c->prev)
@@ -183,6 +188,20 @@ void proxy_conn_busy(struct proxy *p, struct MHD_Connection *conn, bool busy)
         c->deadline_ns = request_deadline(p);
 }
 
+/* Each connection has a memory pool of CONNECTION_MEMORY in the heap, freed
+ * when it closes (or when its stream is taken over): after many, the freed
+ * pages go back to the system instead of staying resident. At most twice a
+ * second, and only after a wave of closes. */
+static void trim_heap(struct proxy *p)
+{
+    if (p->closed_since_trim < TRIM_AFTER_CLOSED)
+        return;
+    p->closed_since_trim = 0;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 /* libmicrohttpd's idle timeout restarts with every byte, so a client that
  * trickles a request (slowloris) would hold its connection forever: each
  * request must arrive in full within the idle timeout instead. */
@@ -203,6 +222,7 @@ static void on_sweep_timer(struct loop_timer *timer)
         }
     }
     proxy_kick(p);
+    trim_heap(p);
     loop_timer_arm_ms(p->loop, timer, SWEEP_INTERVAL_MS);
 }
 
@@ -311,6 +331,7 @@ void proxy_free(struct proxy *p)
         loop_io_remove(p->loop, &p->mhd_io);
         /* Stopping the daemon completes every request (freeing exchanges). */
         MHD_stop_daemon(p->mhd);
+        exchange_free_detached(p);
     } else if (p->listen_fd >= 0) {
         close(p->listen_fd);
     }

@@ -47,6 +47,7 @@ struct proxy {
     struct exchange *all;                 /* every exchange alive */
     unsigned live;                        /* how many */
     bool draining;                        /* stopping: new requests get 503 */
+    unsigned closed_since_trim;           /* libmicrohttpd connections gone since */
     void (*observer)(void *data, const struct leader_snapshot *s);
     void *observer_data;
     struct metrics metrics;
@@ -89,6 +90,10 @@ void exchange_end_stream(struct exchange *ex, const char *why);
 
 /* Gives up every call still waiting (shutdown): their connections close. */
 void exchange_abort_all(struct proxy *p);
+
+/* Frees the exchanges of streams libmicrohttpd no longer knows (taken over,
+ * see stream.h), when the proxy goes; their streams must have ended. */
+void exchange_free_detached(struct proxy *p);
 
 /* --- local.c: answers the daemon gives itself ---------------------------- */
 

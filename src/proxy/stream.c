@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 struct stream_out {
     struct loop *loop;
@@ -171,6 +172,10 @@ size_t stream_out_backlog(const struct stream_out *s)
 
 void stream_out_finish(struct stream_out *s)
 {
+    if (s->chunked && !s->broken) {
+        strbuf_append(&s->backlog, "0\r\n\r\n", 5);
+        flush(s);
+    }
     s->finishing = true;
     after_progress(s);
 }
@@ -190,6 +195,7 @@ void stream_out_free(struct stream_out *s)
     if (!s)
         return;
     loop_io_remove(s->loop, &s->io);
+    close(s->fd);
     strbuf_done(&s->backlog);
     free(s);
 }

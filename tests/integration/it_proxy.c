@@ -728,6 +728,47 @@ START_TEST(connection_cap)
 }
 END_TEST
 
+static bool state_answered(void *arg)
+{
+    return it_request("GET", it_url(arg, "/master/state"), NULL, NULL, NULL) == 200;
+}
+
+/* An event stream's connection is the daemon's own once the stream runs (its
+ * libmicrohttpd connection is let go): it still counts against the cap, and
+ * a client that leaves frees its place. */
+START_TEST(connection_cap_counts_streams)
+{
+    struct pair p = pair_start((const char *[]){"--max-connections", "3", NULL},
+                               (const char *[]){"--heartbeat-interval", "0.2", NULL});
+    struct http_stream *s[3];
+    char *answer = NULL;
+
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "cap-%d", i);
+        s[i] = it_subscribe(p.d->base, name, NULL);
+        ck_assert_msg(http_stream_wait_contains(s[i], "SUBSCRIBED", IT_TIMEOUT_MS) == 0,
+                      "stream %d not subscribed (connections_open %ld)", i,
+                      it_daemon_metric(p.d, "mesos_leaderd_connections_open"));
+    }
+    it_daemon_wait_metric(p.d, "mesos_leaderd_streams_open", 3);
+    ck_assert_int_eq(it_raw(p.d, "GET /master/state HTTP/1.1\r\nHost: x\r\n\r\n", &answer), 503);
+    ck_assert_ptr_nonnull(strstr(answer, "too_many_connections"));
+    free(answer);
+    /* the streams still flow */
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(http_stream_wait_contains(s[i], "HEARTBEAT", IT_TIMEOUT_MS), 0);
+    http_stream_close(s[0]);
+    it_daemon_wait_metric(p.d, "mesos_leaderd_streams_open", 2);
+    /* its place is free again (once the daemon has seen the close) */
+    ck_assert(wait_until(state_answered, p.d, IT_TIMEOUT_MS));
+    http_stream_close(s[1]);
+    http_stream_close(s[2]);
+    it_daemon_wait_metric(p.d, "mesos_leaderd_streams_open", 0);
+    pair_stop(&p);
+}
+END_TEST
+
 /* Requirement 6: idle kept-alive client connections are closed. */
 START_TEST(idle_client_connection_closed)
 {
@@ -772,6 +813,7 @@ int main(void)
                                   hung_leader_504,
                                   tls_upstream,
                                   connection_cap,
+                                  connection_cap_counts_streams,
                                   idle_client_connection_closed,
                                   NULL};
 
