@@ -751,6 +751,8 @@ static size_t on_body(void *owner, const char *bytes, size_t len)
     case PLAN_INSPECT:
         if (ex->data.len + len > (ex->plan == PLAN_INSPECT ? INSPECT_MAX : BUFFER_MAX))
             return 0;
+        if (ex->data.len == 0 && ex->content_length > 0 && ex->content_length <= BUFFER_MAX)
+            strbuf_reserve(&ex->data, (size_t)ex->content_length); /* one allocation */
         strbuf_append(&ex->data, bytes, len);
         return len;
     case PLAN_STREAM:
