@@ -956,6 +956,8 @@ static void start_attempt(struct exchange *ex, const struct leader_snapshot *s)
 {
     struct upstream_request req = {
         .address = s->address,
+        .host = s->endpoint.host,
+        .port = s->endpoint.port,
         .method = ex->method,
         .target = ex->target,
         .body = ex->body.data ? ex->body.data : "",

@@ -64,41 +64,24 @@ static void run_unpauses(void *data)
     curl_engine_collect(u);
 }
 
-/* An IP address and port ("10.0.0.1:5050", "[fd00::1]:5050") into @sa;
- * false for a host name. */
-static bool ip_endpoint(const char *address, struct sockaddr_storage *sa, socklen_t *len)
+/* The master's IP address and port into @sa; false for a host name. */
+static bool ip_endpoint(const char *host, uint16_t port, struct sockaddr_storage *sa,
+                        socklen_t *len)
 {
-    char host[64];
-    const char *colon = strrchr(address, ':'), *h = address;
-    size_t hlen;
-    char *end;
-    long port;
+    struct sockaddr_in *in = (struct sockaddr_in *)sa;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
 
-    if (!colon)
-        return false;
-    hlen = (size_t)(colon - address);
-    if (hlen > 2 && h[0] == '[' && h[hlen - 1] == ']') {
-        h++;
-        hlen -= 2;
-    }
-    if (hlen == 0 || hlen >= sizeof(host))
-        return false;
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    port = strtol(colon + 1, &end, 10);
-    if (*end || port <= 0 || port > 65535)
-        return false;
     memset(sa, 0, sizeof(*sa));
-    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)sa)->sin_addr) == 1) {
-        ((struct sockaddr_in *)sa)->sin_family = AF_INET;
-        ((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
-        *len = sizeof(struct sockaddr_in);
+    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        *len = sizeof(*in);
         return true;
     }
-    if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)sa)->sin6_addr) == 1) {
-        ((struct sockaddr_in6 *)sa)->sin6_family = AF_INET6;
-        ((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
-        *len = sizeof(struct sockaddr_in6);
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        *len = sizeof(*in6);
         return true;
     }
     return false;
@@ -162,7 +145,7 @@ int upstream_start(struct upstream *u, struct upstream_transfer *t,
     if (t->running)
         return -EBUSY;
     upstream_started(u, t, cb, owner);
-    if (!u->https && ip_endpoint(req->address, &sa, &sa_len))
+    if (!u->https && ip_endpoint(req->host, req->port, &sa, &sa_len))
         r = native_start(u, t, req, (struct sockaddr *)&sa, sa_len);
     else
         r = curl_engine_start(u, t, req);

@@ -57,7 +57,9 @@ struct upstream_callbacks {
 
 /* What to send. Every pointer must stay valid until the call ends. */
 struct upstream_request {
-    const char *address; /* "host:port" or "[v6]:port" */
+    const char *address; /* "host:port" or "[v6]:port": the Host header, libcurl's URL */
+    const char *host;    /* the same host alone (an IPv6 address without brackets) */
+    uint16_t port;
     const char *method;
     const char *target;  /* as the client sent it */
     const char *headers; /* "Name: value\r\n" lines (no Host, no framing) */
