@@ -6,6 +6,8 @@ src_libleaderd_a_CPPFLAGS = $(AM_CPPFLAGS) $(ZK_CFLAGS) $(JSONC_CFLAGS) $(MHD_CF
 	$(CURL_CFLAGS) $(SYSTEMD_CFLAGS)
 src_libleaderd_a_SOURCES = \
 	src/base/errbuf.c src/base/errbuf.h \
+	src/base/list.h \
+	src/base/loop.c src/base/loop.h \
 	src/base/log.c src/base/log.h \
 	src/base/mem.c src/base/mem.h \
 	src/base/strbuf.c src/base/strbuf.h \
@@ -22,7 +24,6 @@ src_libleaderd_a_SOURCES = \
 	src/proxy/http1.c src/proxy/http1.h \
 	src/proxy/internal.h \
 	src/proxy/local.c \
-	src/proxy/loop.c src/proxy/loop.h \
 	src/proxy/metrics.c src/proxy/metrics.h \
 	src/proxy/proxy.h \
 	src/proxy/route.c src/proxy/route.h \

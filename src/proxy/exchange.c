@@ -136,7 +136,7 @@ static uint64_t ms_from_now(struct exchange *ex, uint64_t ms)
 
 /* --- lists ---------------------------------------------------------------- */
 
-static void list_add(struct exchange_list *l, struct exchange *ex)
+static void xlist_add(struct exchange_list *l, struct exchange *ex)
 {
     ex->prev = NULL;
     ex->next = l->head;
@@ -147,7 +147,7 @@ static void list_add(struct exchange_list *l, struct exchange *ex)
     l->count++;
 }
 
-static void list_remove(struct exchange *ex)
+static void xlist_remove(struct exchange *ex)
 {
     struct exchange_list *l = ex->list;
 
@@ -471,7 +471,7 @@ static void start_stream(struct exchange *ex)
         return;
     }
     if (ex->content_length < 0) {
-        list_add(&ex->p->streams, ex);
+        xlist_add(&ex->p->streams, ex);
         ex->p->metrics.streams_total++;
         ex->p->metrics.streams_open++;
     }
@@ -486,7 +486,7 @@ void exchange_end_stream(struct exchange *ex, const char *why)
         return; /* already ended */
     log_debug("ending the stream of %s %s from %s (stream id '%s'): %s", ex->method, ex->target,
               ex->leader, ex->stream_id ? ex->stream_id : "none", why);
-    list_remove(ex);
+    xlist_remove(ex);
     ex->p->metrics.streams_open--;
     upstream_abort(ex->p->upstream, &ex->xfer);
     loop_timer_cancel(ex->p->loop, &ex->timer);
@@ -552,7 +552,7 @@ static void on_park_timer(struct loop_timer *timer)
 {
     struct exchange *ex = timer->data;
 
-    list_remove(ex);
+    xlist_remove(ex);
     dispatch(ex);
 }
 
@@ -561,7 +561,7 @@ static void park(struct exchange *ex, enum park_reason why, uint64_t until_ns)
     ex->state = EX_WAITING;
     ex->park = why;
     ex->park_epoch = ex->p->leader ? ex->p->leader->epoch : 0;
-    list_add(&ex->p->parked, ex);
+    xlist_add(&ex->p->parked, ex);
     set_timer(ex, on_park_timer, until_ns);
     suspend(ex);
     watch_client(ex);
@@ -847,7 +847,7 @@ static void on_upstream_done(void *owner, enum upstream_result rc, const char *d
         if (rc != UPSTREAM_OK)
             ex->p->metrics.upstream_errors[classify(rc)]++;
         if (ex->list == &ex->p->streams) {
-            list_remove(ex);
+            xlist_remove(ex);
             ex->p->metrics.streams_open--;
         }
         loop_timer_cancel(ex->p->loop, &ex->timer);
@@ -1027,7 +1027,7 @@ void exchange_leader_changed(struct proxy *p, const struct leader_snapshot *s, b
     for (ex = p->parked.head; ex; ex = next) {
         next = ex->next;
         if (ex->park == PARK_ELECTING || s->epoch != ex->park_epoch) {
-            list_remove(ex);
+            xlist_remove(ex);
             loop_timer_cancel(p->loop, &ex->timer);
             dispatch(ex);
         }
@@ -1206,7 +1206,7 @@ static void abandon(struct exchange *ex)
         exchange_end_stream(ex, "the client went away");
         return;
     }
-    list_remove(ex);
+    xlist_remove(ex);
     loop_timer_cancel(ex->p->loop, &ex->timer);
     upstream_abort(ex->p->upstream, &ex->xfer);
     ex->upstream_done = true;
@@ -1231,7 +1231,7 @@ void exchange_abort_all(struct proxy *p)
             continue;
         if (ex->state == EX_UPSTREAM || ex->state == EX_WAITING) {
             /* Cut off at the end of the drain: say so rather than hang up. */
-            list_remove(ex);
+            xlist_remove(ex);
             loop_timer_cancel(p->loop, &ex->timer);
             upstream_abort(p->upstream, &ex->xfer);
             answer_error(ex, 503, "stopping", "mesos-leaderd is stopping", 1);
@@ -1251,7 +1251,7 @@ static void exchange_free(struct exchange *ex)
         p->metrics.connections_open--;
     if (ex->list == &p->streams && p->metrics.streams_open > 0)
         p->metrics.streams_open--;
-    list_remove(ex);
+    xlist_remove(ex);
     if (ex->all_prev)
         ex->all_prev->all_next = ex->all_next;
     else

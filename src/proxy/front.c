@@ -301,7 +301,7 @@ struct proxy *proxy_new(struct loop *loop, struct leader_store *store,
     loop_timer_init(&p->mhd_timer, on_mhd_timer, p);
     loop_timer_init(&p->sweep_timer, on_sweep_timer, p);
     loop_timer_arm_ms(loop, &p->sweep_timer, SWEEP_INTERVAL_MS);
-    loop_add_after_hook(loop, after_iteration, p);
+    loop_hook_add(loop, &p->after_hook, after_iteration, p);
     proxy_leader(p);
     p->mhd_kick = true;
     return p;
@@ -336,6 +336,7 @@ void proxy_free(struct proxy *p)
         close(p->listen_fd);
     }
     loop_io_remove(p->loop, &p->leader_io);
+    loop_hook_remove(p->loop, &p->after_hook);
     loop_timer_cancel(p->loop, &p->mhd_timer);
     loop_timer_cancel(p->loop, &p->sweep_timer);
     upstream_free(p->upstream);

@@ -37,6 +37,7 @@ struct proxy {
     struct loop_io leader_io;
     struct loop_timer mhd_timer;
     struct loop_timer sweep_timer; /* closes connections past their deadline */
+    struct loop_hook after_hook;
     struct client_conn *conns;
     bool mhd_kick;                        /* run libmicrohttpd at the end of this iteration */
     bool unhealthy;                       /* an internal error happened since proxy_healthy() */

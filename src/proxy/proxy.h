@@ -6,7 +6,7 @@
 #ifndef MLD_PROXY_H
 #define MLD_PROXY_H
 
-#include "proxy/loop.h"
+#include "base/loop.h"
 #include "proxy/metrics.h"
 #include "proxy/upstream.h"
 #include "zk/leader.h"

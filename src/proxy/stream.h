@@ -9,7 +9,7 @@
 #ifndef MLD_STREAM_H
 #define MLD_STREAM_H
 
-#include "proxy/loop.h"
+#include "base/loop.h"
 
 #include <stdbool.h>
 #include <stddef.h>

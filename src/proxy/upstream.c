@@ -118,7 +118,7 @@ struct upstream *upstream_new(struct loop *loop, const struct upstream_config *c
         upstream_free(u);
         return NULL;
     }
-    loop_add_after_hook(loop, run_unpauses, u);
+    loop_hook_add(loop, &u->unpause_hook, run_unpauses, u);
     return u;
 }
 
@@ -126,6 +126,7 @@ void upstream_free(struct upstream *u)
 {
     if (!u)
         return;
+    loop_hook_remove(u->loop, &u->unpause_hook);
     native_free(u->native);
     curl_engine_free(u->curl);
     free(u->ca_file);

@@ -11,7 +11,7 @@
 #ifndef MLD_UPSTREAM_H
 #define MLD_UPSTREAM_H
 
-#include "proxy/loop.h"
+#include "base/loop.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -19,6 +19,7 @@ struct upstream {
     unsigned config_gen; /* what was set up with an older one is not reused */
     unsigned running;
     struct upstream_transfer *unpause_head;
+    struct loop_hook unpause_hook;
     struct native_engine *native;
     struct curl_engine *curl;
 };

@@ -1,7 +1,7 @@
 /* check_loop.c: unit tests of the event loop: timers and watcher removal. */
 #include "config.h"
 
-#include "proxy/loop.h"
+#include "base/loop.h"
 #include "unit/unit.h"
 
 #include <check.h>
@@ -88,10 +88,60 @@ START_TEST(removed_watcher_gets_no_pending_event)
 }
 END_TEST
 
+/* Hooks: any number of them, run once per iteration in the order added; one
+ * removes the hook that follows it and itself, and they run no more. */
+struct hooks {
+    struct loop *loop;
+    struct loop_hook h[12];
+    int runs[12];
+    int iterations;
+};
+
+static struct hooks *hooks_of;
+
+static void count_hook(void *data)
+{
+    int i = (int)(long)data;
+
+    hooks_of->runs[i]++;
+    if (i == 5 && hooks_of->runs[i] == 1) {
+        loop_hook_remove(hooks_of->loop, &hooks_of->h[6]);
+        loop_hook_remove(hooks_of->loop, &hooks_of->h[5]);
+    }
+    if (i == 11 && ++hooks_of->iterations == 3)
+        loop_stop(hooks_of->loop);
+}
+
+static void on_tick(struct loop_timer *t)
+{
+    loop_timer_arm_ms(t->data, t, 1);
+}
+
+START_TEST(hooks_unbounded_and_removable)
+{
+    struct hooks hs = {.loop = loop_new()};
+    struct loop_timer tick;
+
+    hooks_of = &hs;
+    for (long i = 0; i < 12; i++)
+        loop_hook_add(hs.loop, &hs.h[i], count_hook, (void *)i);
+    loop_timer_init(&tick, on_tick, hs.loop);
+    loop_timer_arm_ms(hs.loop, &tick, 1);
+    ck_assert_int_eq(loop_run(hs.loop), 0);
+    for (int i = 0; i < 12; i++)
+        ck_assert_int_eq(hs.runs[i], i == 5 ? 1 : i == 6 ? 0 : 3);
+    loop_timer_cancel(hs.loop, &tick);
+    for (int i = 0; i < 12; i++)
+        loop_hook_remove(hs.loop, &hs.h[i]); /* twice for 5 and 6: harmless */
+    loop_free(hs.loop);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {timers_fire_in_deadline_order,
-                                  removed_watcher_gets_no_pending_event, NULL};
+                                  removed_watcher_gets_no_pending_event,
+                                  hooks_unbounded_and_removable, NULL};
 
     return unit_run(unit_suite("loop", tests));
 }

@@ -1,10 +1,11 @@
-/* loop.c: an epoll loop with a binary-heap timer queue. */
+/* loop.c: an epoll loop with a binary-heap timer queue and after-iteration hooks. */
 #include "config.h"
 
-#include "proxy/loop.h"
+#include "base/loop.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "base/list.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,12 +14,6 @@
 #include <unistd.h>
 
 #define MAX_EVENTS 256
-#define MAX_HOOKS  8
-
-struct hook {
-    void (*fn)(void *data);
-    void *data;
-};
 
 struct loop {
     int epoll_fd;
@@ -28,8 +23,8 @@ struct loop {
     int n_events;             /* events of the batch being dispatched */
     struct loop_timer **heap; /* 1-based */
     size_t heap_len, heap_cap;
-    struct hook hooks[MAX_HOOKS];
-    size_t n_hooks;
+    struct list hooks;          /* struct loop_hook, run in the order added */
+    struct list_node *hook_next; /* the hook to run after the one running */
 };
 
 struct loop *loop_new(void)
@@ -45,6 +40,7 @@ struct loop *loop_new(void)
     loop->heap_cap = 64;
     loop->heap = xcalloc(loop->heap_cap + 1, sizeof(*loop->heap));
     loop->now_ns = time_now_ns();
+    list_init(&loop->hooks);
     return loop;
 }
 
@@ -217,10 +213,33 @@ static int next_timeout_ms(struct loop *loop)
 
 /* --- running ------------------------------------------------------------- */
 
-void loop_add_after_hook(struct loop *loop, void (*fn)(void *data), void *data)
+void loop_hook_add(struct loop *loop, struct loop_hook *hook, void (*fn)(void *data), void *data)
 {
-    if (loop->n_hooks < MAX_HOOKS)
-        loop->hooks[loop->n_hooks++] = (struct hook){fn, data};
+    loop_hook_remove(loop, hook);
+    hook->fn = fn;
+    hook->data = data;
+    list_push_back(&loop->hooks, &hook->node);
+}
+
+void loop_hook_remove(struct loop *loop, struct loop_hook *hook)
+{
+    if (loop->hook_next == &hook->node)
+        loop->hook_next = hook->node.next;
+    list_remove(&loop->hooks, &hook->node);
+}
+
+/* A hook may remove itself or any other one while they run. */
+static void run_hooks(struct loop *loop)
+{
+    struct list_node *n = loop->hooks.head.next;
+
+    while (n != &loop->hooks.head) {
+        struct loop_hook *h = list_entry(n, struct loop_hook, node);
+        loop->hook_next = n->next;
+        h->fn(h->data);
+        n = loop->hook_next;
+    }
+    loop->hook_next = NULL;
 }
 
 static void dispatch(struct loop *loop)
@@ -240,8 +259,7 @@ int loop_run(struct loop *loop)
 
         loop->now_ns = time_now_ns();
         run_timers(loop);
-        for (size_t h = 0; h < loop->n_hooks; h++)
-            loop->hooks[h].fn(loop->hooks[h].data);
+        run_hooks(loop);
         if (loop->stopping)
             break;
         n = epoll_wait(loop->epoll_fd, loop->events, MAX_EVENTS, next_timeout_ms(loop));
@@ -254,8 +272,7 @@ int loop_run(struct loop *loop)
         loop->now_ns = time_now_ns();
         loop->n_events = n;
         dispatch(loop);
-        for (size_t h = 0; h < loop->n_hooks; h++)
-            loop->hooks[h].fn(loop->hooks[h].data);
+        run_hooks(loop);
     }
     return 0;
 }
@@ -263,11 +280,6 @@ int loop_run(struct loop *loop)
 void loop_stop(struct loop *loop)
 {
     loop->stopping = true;
-}
-
-bool loop_stopping(const struct loop *loop)
-{
-    return loop->stopping;
 }
 
 uint64_t loop_now_ns(const struct loop *loop)

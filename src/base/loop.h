@@ -1,4 +1,4 @@
-/* loop.h: the event loop the whole proxy runs in (one thread, epoll).
+/* loop.h: the event loop the daemon runs in (one thread, epoll).
  *
  * File descriptors and timers are registered with caller-owned structs, so
  * the loop allocates nothing per event. A watcher removed while events are
@@ -9,6 +9,8 @@
  * libcurl). */
 #ifndef MLD_LOOP_H
 #define MLD_LOOP_H
+
+#include "base/list.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,17 +75,24 @@ void loop_timer_cancel(struct loop *loop, struct loop_timer *timer);
 /* Whether @timer is armed. */
 bool loop_timer_armed(const struct loop_timer *timer);
 
-/* Registers a function run after the events of every iteration. */
-void loop_add_after_hook(struct loop *loop, void (*fn)(void *data), void *data);
+/* A function run after the events of every iteration; embed it. */
+struct loop_hook {
+    struct list_node node;
+    void (*fn)(void *data);
+    void *data;
+};
+
+/* Runs @fn(@data) after the events of every iteration, until removed. */
+void loop_hook_add(struct loop *loop, struct loop_hook *hook, void (*fn)(void *data), void *data);
+
+/* Stops running @hook; safe when not added, and from inside any hook. */
+void loop_hook_remove(struct loop *loop, struct loop_hook *hook);
 
 /* Runs until loop_stop(). Returns 0, or a negative errno if epoll fails. */
 int loop_run(struct loop *loop);
 
 /* Makes loop_run() return after the current iteration. */
 void loop_stop(struct loop *loop);
-
-/* Whether loop_stop() was called. */
-bool loop_stopping(const struct loop *loop);
 
 /* Monotonic time of the current iteration, in nanoseconds (cheap). */
 uint64_t loop_now_ns(const struct loop *loop);
