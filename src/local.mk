@@ -5,6 +5,7 @@ noinst_LIBRARIES += src/libleaderd.a
 src_libleaderd_a_CPPFLAGS = $(AM_CPPFLAGS) $(ZK_CFLAGS) $(JSONC_CFLAGS) $(MHD_CFLAGS) \
 	$(CURL_CFLAGS) $(SYSTEMD_CFLAGS)
 src_libleaderd_a_SOURCES = \
+	src/base/bufq.c src/base/bufq.h \
 	src/base/errbuf.c src/base/errbuf.h \
 	src/base/list.h \
 	src/base/loop.c src/base/loop.h \
@@ -18,18 +19,24 @@ src_libleaderd_a_SOURCES = \
 	src/zk/report.c src/zk/report.h \
 	src/zk/tracker.c src/zk/tracker.h \
 	src/zk/zkurl.c src/zk/zkurl.h \
-	src/proxy/exchange.c \
-	src/proxy/front.c \
+	src/proxy/answer.c src/proxy/answer.h \
+	src/proxy/clients.c src/proxy/clients.h \
+	src/proxy/exchange.c src/proxy/exchange.h \
+	src/proxy/front.c src/proxy/front.h \
 	src/proxy/headers.c src/proxy/headers.h \
 	src/proxy/http1.c src/proxy/http1.h \
 	src/proxy/internal.h \
-	src/proxy/local.c \
+	src/proxy/local.c src/proxy/local.h \
 	src/proxy/metrics.c src/proxy/metrics.h \
-	src/proxy/proxy.h \
+	src/proxy/policy.c src/proxy/policy.h \
+	src/proxy/proxy.c src/proxy/proxy.h \
+	src/proxy/registry.c \
+	src/proxy/relay.c \
+	src/proxy/request.c src/proxy/request.h \
 	src/proxy/route.c src/proxy/route.h \
 	src/proxy/stream.c src/proxy/stream.h \
 	src/proxy/upstream.c src/proxy/upstream.h src/proxy/upstream_engine.h \
-	src/proxy/upstream_curl.c src/proxy/upstream_native.c \
+	src/proxy/upstream_core.c src/proxy/upstream_curl.c src/proxy/upstream_native.c \
 	src/service/cfg.c src/service/cfg.h \
 	src/service/daemon.c src/service/daemon.h \
 	src/service/listener.c src/service/listener.h \

@@ -23,8 +23,8 @@ struct list {
 #define list_entry(node, type, member) ((type *)(void *)((char *)(node)-offsetof(type, member)))
 
 /* Iterates over the nodes of @l; the current node may be removed. */
-#define list_for_each_safe(node, tmp, l)                                                           \
-    for ((node) = (l)->head.next, (tmp) = (node)->next; (node) != &(l)->head;                      \
+#define list_for_each_safe(node, tmp, l)                                      \
+    for ((node) = (l)->head.next, (tmp) = (node)->next; (node) != &(l)->head; \
          (node) = (tmp), (tmp) = (node)->next)
 
 static inline void list_init(struct list *l)

@@ -23,7 +23,7 @@ struct loop {
     int n_events;             /* events of the batch being dispatched */
     struct loop_timer **heap; /* 1-based */
     size_t heap_len, heap_cap;
-    struct list hooks;          /* struct loop_hook, run in the order added */
+    struct list hooks;           /* struct loop_hook, run in the order added */
     struct list_node *hook_next; /* the hook to run after the one running */
 };
 

@@ -46,7 +46,53 @@ bool headers_drop_from_request(const char *name, const char *connection)
 {
     return headers_is_hop_by_hop(name) || headers_connection_lists(connection, name) ||
            strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0 ||
-           strcasecmp(name, "Expect") == 0 || strcasecmp(name, "X-Forwarded-For") == 0;
+           strcasecmp(name, "Expect") == 0 || strcasecmp(name, "X-Forwarded-For") == 0 ||
+           strcasecmp(name, "Via") == 0;
+}
+
+/* Skips blanks; returns the first other character. */
+static const char *skip_blanks(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+/* The received-by of one Via entry ("1.1 name (comment)") starting at @p;
+ * sets *@end past the entry. */
+static bool via_entry_is(const char *p, const char *name, const char **end)
+{
+    size_t n = strlen(name);
+    const char *by;
+
+    p = skip_blanks(p);
+    while (*p && *p != ' ' && *p != '\t' && *p != ',') /* received-protocol */
+        p++;
+    by = skip_blanks(p);
+    p = by;
+    while (*p && *p != ' ' && *p != '\t' && *p != ',')
+        p++;
+    bool match = (size_t)(p - by) == n && strncasecmp(by, name, n) == 0;
+    int depth = 0;
+    while (*p && (*p != ',' || depth > 0)) { /* a comment may hold commas */
+        depth += *p == '(' ? 1 : *p == ')' && depth > 0 ? -1 : 0;
+        p++;
+    }
+    *end = p;
+    return match;
+}
+
+bool headers_via_names(const char *via, const char *name)
+{
+    const char *p = via;
+
+    while (p && *p) {
+        const char *end;
+        if (via_entry_is(p, name, &end))
+            return true;
+        p = *end ? end + 1 : end;
+    }
+    return false;
 }
 
 bool headers_drop_from_response(const char *name, const char *connection)

@@ -3,8 +3,9 @@
  * Pure functions, no I/O. End-to-end headers pass byte for byte; hop-by-hop
  * headers (RFC 9110 7.6.1: Connection, Keep-Alive, Proxy-*, TE, Trailer,
  * Transfer-Encoding, Upgrade, and every header the Connection header names)
- * stop here. Host and Content-Length are set by libcurl for the upstream
- * request; Expect is suppressed so that a large POST never stalls. */
+ * stop here. Host and Content-Length are set by the upstream client;
+ * Expect is suppressed so that a large POST never stalls; X-Forwarded-For
+ * and Via are rewritten with this hop added. */
 #ifndef MLD_HEADERS_H
 #define MLD_HEADERS_H
 
@@ -13,8 +14,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The most headers one message may carry through the proxy. */
-#define HEADERS_MAX 100
+/* The most headers one message's head may carry through the proxy, and the
+ * most bytes its head (request or status line, headers) may take: above
+ * either, a request gets 431 and a master's answer becomes a 502. */
+#define HEADERS_MAX       100
+#define HEADERS_BYTES_MAX (8u * 1024u)
+
+/* The name this daemon gives itself in Via headers (RFC 9110 7.6.3). */
+#define HEADERS_VIA_NAME "mesos-leaderd"
 
 /* Whether @name (any case) is hop-by-hop by itself. */
 bool headers_is_hop_by_hop(const char *name);
@@ -40,6 +47,10 @@ int headers_append_line(const char *name, const char *value, struct strbuf *out)
 /* Whether a request header can be forwarded as it is: a token name, a value
  * without control characters (CR, LF, NUL...). */
 bool headers_valid(const char *name, const char *value);
+
+/* Whether the Via header value @via has an entry received by @name (a
+ * request that already went through a proxy of that name). */
+bool headers_via_names(const char *via, const char *name);
 
 /* Appends @client to an X-Forwarded-For value: "prior, client" or "client". */
 void headers_forwarded_for(const char *prior, const char *client, struct strbuf *out);

@@ -1,11 +1,10 @@
-/* local.c: answers mesos-leaderd gives itself: its status endpoints under
- * /leaderd/, /redirect, and its own errors (always JSON, never mistaken for
- * a master's). */
+/* local.c: the daemon's own answers (see local.h). */
 #include "config.h"
 
+#include "proxy/local.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "proxy/internal.h"
+#include "base/strbuf.h"
 #include "proxy/route.h"
 #include "zk/report.h"
 
@@ -16,7 +15,18 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Queues @body (taken over) with @status and a content type. */
+typedef enum MHD_Result (*local_fn)(struct MHD_Connection *conn, const struct local_context *ctx);
+
+struct local_endpoint {
+    const char *path; /* canonical (route.h) */
+    bool alias;       /* also under /master, as the masters' own endpoints */
+    bool below;       /* also every path below it */
+    bool read_only;   /* GET and HEAD only (405 else) */
+    local_fn answer;
+};
+
+/* Queues @body (taken over) with @status and a content type; with @ret,
+ * returns the response for the caller to add headers and queue. */
 static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, char *body,
                                  size_t len, const char *content_type, struct MHD_Response **ret)
 {
@@ -31,7 +41,7 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, c
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (ret) {
-        *ret = r; /* the caller adds headers and queues */
+        *ret = r;
         return MHD_YES;
     }
     rc = MHD_queue_response(conn, status, r);
@@ -39,9 +49,15 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, c
     return rc;
 }
 
-enum MHD_Result local_error(struct proxy *p, struct MHD_Connection *conn, unsigned status,
-                            const char *code, const char *message, unsigned retry_after_s,
-                            bool close_connection)
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, struct strbuf *text)
+{
+    size_t len = text->len;
+
+    return send_body(conn, status, strbuf_steal(text), len, "application/json", NULL);
+}
+
+enum MHD_Result local_error(struct MHD_Connection *conn, unsigned status, const char *code,
+                            const char *message, unsigned retry_after_s, bool close_connection)
 {
     struct strbuf body = {0};
     struct MHD_Response *r;
@@ -68,26 +84,21 @@ enum MHD_Result local_error(struct proxy *p, struct MHD_Connection *conn, unsign
     return rc;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, struct strbuf *text,
-                                 const char *content_type)
-{
-    size_t len = text->len;
+/* --- the endpoints ---------------------------------------------------------- */
 
-    return send_body(conn, status, strbuf_steal(text), len, content_type, NULL);
-}
-
-static enum MHD_Result answer_leader(struct proxy *p, struct MHD_Connection *conn)
+static enum MHD_Result answer_leader(struct MHD_Connection *conn, const struct local_context *ctx)
 {
     struct strbuf out = {0};
 
-    report_status_json(proxy_leader(p), &out);
+    report_status_json(ctx->leader, &out);
     strbuf_puts(&out, "\n");
-    return send_text(conn, 200, &out, "application/json");
+    metrics_count_status(ctx->metrics, 200);
+    return send_json(conn, 200, &out);
 }
 
-static enum MHD_Result answer_health(struct proxy *p, struct MHD_Connection *conn)
+static enum MHD_Result answer_health(struct MHD_Connection *conn, const struct local_context *ctx)
 {
-    const struct leader_snapshot *s = proxy_leader(p);
+    const struct leader_snapshot *s = ctx->leader;
     struct strbuf out = {0};
     bool ok = s->state == LEADER_KNOWN && s->session == ZK_SESSION_CONNECTED;
 
@@ -105,16 +116,20 @@ static enum MHD_Result answer_health(struct proxy *p, struct MHD_Connection *con
                                              : "no leader is known");
     }
     strbuf_puts(&out, "}\n");
-    metrics_count_status(&p->metrics, ok ? 200 : 503);
-    return send_text(conn, ok ? 200 : 503, &out, "application/json");
+    metrics_count_status(ctx->metrics, ok ? 200 : 503);
+    return send_json(conn, ok ? 200 : 503, &out);
 }
 
-static enum MHD_Result answer_metrics(struct proxy *p, struct MHD_Connection *conn)
+static enum MHD_Result answer_metrics(struct MHD_Connection *conn, const struct local_context *ctx)
 {
     struct strbuf out = {0};
+    size_t len;
 
-    metrics_render(&p->metrics, proxy_leader(p), &out);
-    return send_text(conn, 200, &out, "text/plain; version=0.0.4; charset=utf-8");
+    metrics_count_status(ctx->metrics, 200);
+    metrics_render(ctx->metrics, ctx->gauges, ctx->leader, &out);
+    len = out.len;
+    return send_body(conn, 200, strbuf_steal(&out), len, "text/plain; version=0.0.4; charset=utf-8",
+                     NULL);
 }
 
 /* "host:port" of the socket the client reached us on, for /redirect. */
@@ -146,7 +161,8 @@ static void own_address(struct MHD_Connection *conn, char *buf, size_t size)
     }
 }
 
-static enum MHD_Result answer_redirect(struct MHD_Connection *conn)
+/* /redirect: 307 to the daemon itself, as a leading master answers. */
+static enum MHD_Result answer_redirect(struct MHD_Connection *conn, const struct local_context *ctx)
 {
     char addr[300], location[310];
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -157,50 +173,74 @@ static enum MHD_Result answer_redirect(struct MHD_Connection *conn)
     own_address(conn, addr, sizeof(addr));
     snprintf(location, sizeof(location), "//%s", addr);
     MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+    metrics_count_status(ctx->metrics, 307);
     rc = MHD_queue_response(conn, 307, r);
     MHD_destroy_response(r);
     return rc;
 }
 
-enum MHD_Result local_answer(struct proxy *p, struct MHD_Connection *conn, int route,
-                             const char *method)
+/* /redirect/...: 404, as Mesos answers (a guard against redirect loops). */
+static enum MHD_Result answer_not_found(struct MHD_Connection *conn,
+                                        const struct local_context *ctx)
+{
+    metrics_count_status(ctx->metrics, 404);
+    return local_error(conn, 404, "not_found", "no such endpoint", 0, false);
+}
+
+/* Longest match first: an exact path before the prefix that holds it. */
+static const struct local_endpoint endpoints[] = {
+    {"/redirect", true, false, false, answer_redirect},
+    {"/redirect", true, true, false, answer_not_found},
+    {ROUTE_LEADERD_PREFIX "/v1/leader", false, false, true, answer_leader},
+    {ROUTE_LEADERD_PREFIX "/health", false, false, true, answer_health},
+    {ROUTE_LEADERD_PREFIX "/metrics", false, false, true, answer_metrics},
+    {ROUTE_LEADERD_PREFIX, false, true, false, answer_not_found},
+};
+
+static bool matches(const struct local_endpoint *e, const char *path)
+{
+    size_t n = strlen(e->path);
+
+    if (e->alias && strncmp(path, "/master/", 8) == 0)
+        path += 7;
+    if (strncmp(path, e->path, n) != 0)
+        return false;
+    return e->below ? path[n] == '/' || path[n] == '\0' : path[n] == '\0';
+}
+
+const struct local_endpoint *local_find(const char *path)
+{
+    char canonical[256];
+
+    if (route_canonical(path, canonical, sizeof(canonical)) < 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        if (matches(&endpoints[i], canonical))
+            return &endpoints[i];
+    }
+    return NULL;
+}
+
+enum MHD_Result local_answer(const struct local_endpoint *e, struct MHD_Connection *conn,
+                             const char *method, const struct local_context *ctx)
 {
     bool read_only = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    struct MHD_Response *r;
     struct strbuf text = {0};
     enum MHD_Result rc;
+    size_t len;
 
-    p->metrics.requests_local++;
-    switch ((enum route)route) {
-    case ROUTE_REDIRECT:
-        metrics_count_status(&p->metrics, 307);
-        return answer_redirect(conn);
-    case ROUTE_REDIRECT_SUB:
-    case ROUTE_LEADERD_UNKNOWN:
-        metrics_count_status(&p->metrics, 404);
-        return local_error(p, conn, 404, "not_found", "no such endpoint", 0, false);
-    default:
-        break;
-    }
-    if (!read_only) {
-        struct MHD_Response *r;
-        metrics_count_status(&p->metrics, 405);
-        strbuf_puts(&text, "{\"error\":\"method_not_allowed\",\"message\":\"use GET\","
-                           "\"source\":\"mesos-leaderd\"}\n");
-        size_t len = text.len;
-        if (send_body(conn, 405, strbuf_steal(&text), len, "application/json", &r) != MHD_YES)
-            return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-        rc = MHD_queue_response(conn, 405, r);
-        MHD_destroy_response(r);
-        return rc;
-    }
-    if (route == ROUTE_LEADERD_LEADER) {
-        metrics_count_status(&p->metrics, 200);
-        return answer_leader(p, conn);
-    }
-    if (route == ROUTE_LEADERD_METRICS) {
-        metrics_count_status(&p->metrics, 200);
-        return answer_metrics(p, conn);
-    }
-    return answer_health(p, conn);
+    ctx->metrics->requests_local++;
+    if (!e->read_only || read_only)
+        return e->answer(conn, ctx);
+    metrics_count_status(ctx->metrics, 405);
+    strbuf_puts(&text, "{\"error\":\"method_not_allowed\",\"message\":\"use GET\","
+                       "\"source\":\"mesos-leaderd\"}\n");
+    len = text.len;
+    if (send_body(conn, 405, strbuf_steal(&text), len, "application/json", &r) != MHD_YES)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    rc = MHD_queue_response(conn, 405, r);
+    MHD_destroy_response(r);
+    return rc;
 }

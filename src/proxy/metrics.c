@@ -64,10 +64,11 @@ static void render_requests(const struct metrics *m, struct strbuf *out)
     value(out, "retry_budget_exhausted_total", m->retry_budget_exhausted);
 }
 
-static void render_streams(const struct metrics *m, struct strbuf *out)
+static void render_streams(const struct metrics *m, const struct metrics_gauges *g,
+                           struct strbuf *out)
 {
     header(out, "streams_open", "gauge", "Event streams being relayed now.");
-    value(out, "streams_open", m->streams_open);
+    value(out, "streams_open", g->streams_open);
     header(out, "streams_total", "counter", "Event streams relayed since start.");
     value(out, "streams_total", m->streams_total);
     header(out, "streams_ended_by_leader_change_total", "counter",
@@ -78,8 +79,13 @@ static void render_streams(const struct metrics *m, struct strbuf *out)
                   (unsigned long long)m->bytes_upstream);
     strbuf_printf(out, PREFIX "bytes_relayed_total{direction=\"downstream\"} %llu\n",
                   (unsigned long long)m->bytes_downstream);
+}
+
+static void render_connections(const struct metrics *m, const struct metrics_gauges *g,
+                               struct strbuf *out)
+{
     header(out, "connections_open", "gauge", "Client connections open now.");
-    value(out, "connections_open", m->connections_open);
+    value(out, "connections_open", g->connections_open);
     header(out, "connections_total", "counter", "Client connections accepted.");
     value(out, "connections_total", m->connections_total);
     header(out, "connections_rejected_total", "counter",
@@ -88,6 +94,18 @@ static void render_streams(const struct metrics *m, struct strbuf *out)
     header(out, "connections_timed_out_total", "counter",
            "Client connections closed for sending a request too slowly.");
     value(out, "connections_timed_out_total", m->connections_timed_out);
+    header(out, "clients_stalled_total", "counter",
+           "Client connections closed because they took no byte of their answer in time.");
+    value(out, "clients_stalled_total", m->clients_stalled);
+    header(out, "accept_pauses_total", "counter",
+           "Times accepting paused because no file descriptor was free.");
+    value(out, "accept_pauses_total", m->accept_pauses);
+    header(out, "stream_takeovers_deferred_total", "counter",
+           "Streams left with the HTTP server for a while for want of a descriptor.");
+    value(out, "stream_takeovers_deferred_total", m->takeovers_deferred);
+    header(out, "loops_detected_total", "counter",
+           "Requests that came back through this daemon (answered 508).");
+    value(out, "loops_detected_total", m->loops_detected);
 }
 
 static void render_leader(const struct leader_snapshot *s, struct strbuf *out)
@@ -109,10 +127,11 @@ static void render_leader(const struct leader_snapshot *s, struct strbuf *out)
                       zk_session_name(states[i]), s->session == states[i]);
 }
 
-void metrics_render(const struct metrics *m, const struct leader_snapshot *leader,
-                    struct strbuf *out)
+void metrics_render(const struct metrics *m, const struct metrics_gauges *g,
+                    const struct leader_snapshot *leader, struct strbuf *out)
 {
     render_requests(m, out);
-    render_streams(m, out);
+    render_streams(m, g, out);
+    render_connections(m, g, out);
     render_leader(leader, out);
 }

@@ -37,22 +37,30 @@ struct metrics {
     uint64_t retry_budget_exhausted;
     uint64_t no_leader_answers;
     uint64_t streams_total;
-    uint64_t streams_open;
     uint64_t streams_ended_by_leader_change;
     uint64_t bytes_upstream;   /* request bodies sent to masters */
     uint64_t bytes_downstream; /* response bodies relayed to clients */
-    uint64_t connections_open;
     uint64_t connections_total;
     uint64_t connections_rejected;  /* over the connection cap */
     uint64_t connections_timed_out; /* too slow to send a request */
+    uint64_t clients_stalled;       /* given up on: took no byte for the write timeout */
+    uint64_t accept_pauses;         /* accepting paused: out of descriptors */
+    uint64_t takeovers_deferred;    /* a stream's socket could not be taken over yet */
+    uint64_t loops_detected;        /* requests that came back through this daemon */
+};
+
+/* What is open now (counted where it is kept, read when rendering). */
+struct metrics_gauges {
+    uint64_t connections_open;
+    uint64_t streams_open;
 };
 
 /* Counts an answer by status class. */
 void metrics_count_status(struct metrics *m, unsigned status);
 
-/* Writes the Prometheus text exposition of @m and @leader into @out. */
-void metrics_render(const struct metrics *m, const struct leader_snapshot *leader,
-                    struct strbuf *out);
+/* Writes the Prometheus text exposition of @m, @g and @leader into @out. */
+void metrics_render(const struct metrics *m, const struct metrics_gauges *g,
+                    const struct leader_snapshot *leader, struct strbuf *out);
 
 /* The metric label of an upstream error. */
 const char *metrics_upstream_error_name(enum upstream_error e);

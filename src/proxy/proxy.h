@@ -1,8 +1,9 @@
-/* proxy.h: the HTTP side of mesos-leaderd, as main() sees it.
+/* proxy.h: the HTTP side of mesos-leaderd, as the service sees it.
  *
- * One proxy serves one listening socket with libmicrohttpd (epoll mode,
- * driven by our event loop) and forwards every call to the leader named by a
- * leader_store, through one libcurl multi handle in the same loop. */
+ * One proxy serves one listening socket: it accepts the connections itself,
+ * parses requests with libmicrohttpd, and forwards every call to the leader
+ * named by a leader_store through the upstream engines (upstream.h), all in
+ * one event loop. */
 #ifndef MLD_PROXY_H
 #define MLD_PROXY_H
 
@@ -41,7 +42,8 @@ void proxy_set_observer(struct proxy *p, void (*fn)(void *data, const struct lea
 /* Stops everything at once and frees; NULL is fine. */
 void proxy_free(struct proxy *p);
 
-/* Applies a new configuration to calls that start from now on. */
+/* Applies a new configuration to calls and connections from now on (every
+ * field; the listening socket stays). */
 void proxy_reconfigure(struct proxy *p, const struct proxy_config *cfg);
 
 /* Stops accepting connections (for a graceful stop). */
@@ -57,10 +59,7 @@ unsigned proxy_pending_calls(const struct proxy *p);
 unsigned proxy_open_streams(const struct proxy *p);
 
 /* Whether the event loop side is healthy (for the watchdog): libmicrohttpd
- * and libcurl ran without internal errors since the last call. */
+ * ran without internal errors since the last call. */
 bool proxy_healthy(struct proxy *p);
-
-/* Read access to the counters. */
-const struct metrics *proxy_metrics(const struct proxy *p);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "proxy/route.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdint.h>
 #include <string.h>
@@ -22,25 +23,17 @@ static const char *unalias(const char *path)
     return path;
 }
 
-enum route route_classify(const char *path)
+int route_canonical(const char *path, char *out, size_t size)
 {
-    const char *p = unalias(path);
+    size_t n = strlen(path);
 
-    if (strcmp(p, "/redirect") == 0)
-        return ROUTE_REDIRECT;
-    if (strncmp(p, "/redirect/", 10) == 0)
-        return ROUTE_REDIRECT_SUB;
-    if (strncmp(path, ROUTE_LEADERD_PREFIX, strlen(ROUTE_LEADERD_PREFIX)) == 0 &&
-        (path[8] == '\0' || path[8] == '/')) {
-        if (strcmp(path, "/leaderd/v1/leader") == 0)
-            return ROUTE_LEADERD_LEADER;
-        if (strcmp(path, "/leaderd/health") == 0)
-            return ROUTE_LEADERD_HEALTH;
-        if (strcmp(path, "/leaderd/metrics") == 0)
-            return ROUTE_LEADERD_METRICS;
-        return ROUTE_LEADERD_UNKNOWN;
-    }
-    return ROUTE_PROXY;
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    if (n >= size)
+        return -ENAMETOOLONG;
+    memcpy(out, path, n);
+    out[n] = '\0';
+    return 0;
 }
 
 bool route_target_acceptable(const char *target)
@@ -56,9 +49,14 @@ bool route_target_acceptable(const char *target)
 
 enum api { API_NONE, API_SCHEDULER, API_OPERATOR };
 
-static enum api api_of(const char *path)
+static enum api api_of(const char *raw_path)
 {
-    const char *p = unalias(path);
+    char path[64];
+    const char *p;
+
+    if (route_canonical(raw_path, path, sizeof(path)) < 0)
+        return API_NONE;
+    p = unalias(path);
 
     if (strcmp(p, "/api/v1/scheduler") == 0)
         return API_SCHEDULER;

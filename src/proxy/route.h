@@ -1,31 +1,23 @@
 /* route.h: what kind of request this is, decided from its path and body.
  *
- * Pure functions. The daemon answers its own endpoints (under /leaderd/, a
- * prefix no Mesos path uses) and /redirect itself; everything else goes to
- * the leader. SUBSCRIBE calls are recognised so that each gets a fresh
- * upstream connection that is never reused. */
+ * Pure functions. Paths are compared as libprocess compares them (a
+ * trailing slash does not count; "/X" and "/master/X" name one master
+ * endpoint). SUBSCRIBE calls are recognised so that each gets a fresh
+ * upstream connection that is never reused, and its answer is relayed as a
+ * stream. Which paths the daemon answers itself is local.c's table. */
 #ifndef MLD_ROUTE_H
 #define MLD_ROUTE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Where a request goes. */
-enum route {
-    ROUTE_PROXY,           /* forward to the leader */
-    ROUTE_REDIRECT,        /* /redirect or /master/redirect: 307 to ourselves */
-    ROUTE_REDIRECT_SUB,    /* /redirect/... or /master/redirect/...: 404 */
-    ROUTE_LEADERD_LEADER,  /* /leaderd/v1/leader */
-    ROUTE_LEADERD_HEALTH,  /* /leaderd/health */
-    ROUTE_LEADERD_METRICS, /* /leaderd/metrics */
-    ROUTE_LEADERD_UNKNOWN, /* anything else under /leaderd */
-};
-
 /* The prefix of the daemon's own endpoints. */
 #define ROUTE_LEADERD_PREFIX "/leaderd"
 
-/* Classifies a request path (without the query string). */
-enum route route_classify(const char *path);
+/* A request path as libprocess routes it: trailing slashes do not count
+ * ("/api/v1/scheduler/" is "/api/v1/scheduler"; "/" stays "/"). Writes it
+ * into @out; -ENAMETOOLONG when it does not fit. */
+int route_canonical(const char *path, char *out, size_t size);
 
 /* Whether a raw request target is acceptable to forward: origin-form (it
  * starts with '/'), no fragment, no control characters or spaces. Absolute-form

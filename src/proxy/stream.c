@@ -1,9 +1,10 @@
-/* stream.c: chunk framing and non-blocking writes to a client socket. */
+/* stream.c: chunk framing, non-blocking writes with a bounded backlog and a
+ * write deadline, and lingering close, on a client socket (see stream.h). */
 #include "config.h"
 
 #include "proxy/stream.h"
+#include "base/bufq.h"
 #include "base/mem.h"
-#include "base/strbuf.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,31 +17,32 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#define LINGER_MS   2000        /* reading what a client still sends after our answer */
+#define LINGER_READ (16 * 1024) /* per read while lingering */
+
 struct stream_out {
     struct loop *loop;
     struct loop_io io;
+    struct loop_timer timer; /* the write deadline, or the end of lingering */
     int fd;
     bool chunked;
     bool broken;    /* the client left, or we aborted */
+    bool stalled;   /* ... because it took nothing for the write timeout */
     bool finishing; /* flushed is due once the backlog is empty */
+    bool linger;    /* ... after lingering */
+    bool lingering;
     bool paused_writer;
-    struct strbuf backlog;
-    size_t backlog_off;
+    uint64_t write_timeout_ns;
+    uint64_t last_progress_ns; /* when the client last took bytes */
+    struct bufq backlog;
     const struct stream_events *events;
     void *owner;
 };
 
-static size_t backlog_len(const struct stream_out *s)
+static void watch(struct stream_out *s, uint32_t extra)
 {
-    return s->backlog.len - s->backlog_off;
-}
-
-static void watch(struct stream_out *s, bool want_write)
-{
-    uint32_t ev = EPOLLRDHUP | (want_write ? EPOLLOUT : 0);
-
     if (s->io.active)
-        loop_io_modify(s->loop, &s->io, ev);
+        loop_io_modify(s->loop, &s->io, EPOLLRDHUP | extra);
 }
 
 static void broken(struct stream_out *s)
@@ -49,45 +51,99 @@ static void broken(struct stream_out *s)
         return;
     s->broken = true;
     loop_io_remove(s->loop, &s->io);
-    strbuf_reset(&s->backlog);
-    s->backlog_off = 0;
+    loop_timer_cancel(s->loop, &s->timer);
+    bufq_free(&s->backlog);
     s->events->client_gone(s->owner);
+}
+
+/* The write deadline: bytes wait and the client took none for the timeout. */
+static void on_timer(struct loop_timer *timer)
+{
+    struct stream_out *s = timer->data;
+    uint64_t due = s->last_progress_ns + s->write_timeout_ns;
+
+    if (s->lingering) {
+        s->lingering = false;
+        loop_io_remove(s->loop, &s->io);
+        s->events->flushed(s->owner);
+        return;
+    }
+    if (bufq_len(&s->backlog) == 0)
+        return;
+    if (loop_now_ns(s->loop) < due) {
+        loop_timer_arm_at(s->loop, timer, due);
+        return;
+    }
+    s->stalled = true;
+    broken(s);
+}
+
+static void progress(struct stream_out *s)
+{
+    s->last_progress_ns = loop_now_ns(s->loop);
 }
 
 /* Writes as much of the backlog as the socket takes. */
 static void flush(struct stream_out *s)
 {
-    while (backlog_len(s) > 0) {
-        ssize_t n = send(s->fd, s->backlog.data + s->backlog_off, backlog_len(s),
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (bufq_len(&s->backlog) > 0) {
+        ssize_t n =
+            send(s->fd, bufq_head(&s->backlog), bufq_len(&s->backlog), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            watch(s, true);
+            watch(s, EPOLLOUT);
             return;
         }
         if (n <= 0) {
             broken(s);
             return;
         }
-        s->backlog_off += (size_t)n;
+        bufq_drop(&s->backlog, (size_t)n);
+        progress(s);
     }
-    strbuf_reset(&s->backlog);
-    s->backlog_off = 0;
-    watch(s, false);
+    watch(s, 0);
+}
+
+/* Reads and drops what the client still sends; its end ends lingering. */
+static void drain(struct stream_out *s)
+{
+    char buf[LINGER_READ];
+    ssize_t n;
+
+    while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        s->lingering = false;
+        loop_io_remove(s->loop, &s->io);
+        loop_timer_cancel(s->loop, &s->timer);
+        s->events->flushed(s->owner);
+    }
+}
+
+static void start_lingering(struct stream_out *s)
+{
+    shutdown(s->fd, SHUT_WR);
+    s->lingering = true;
+    loop_io_modify(s->loop, &s->io, EPOLLIN);
+    loop_timer_arm_ms(s->loop, &s->timer, LINGER_MS);
+    drain(s);
 }
 
 static void after_progress(struct stream_out *s)
 {
     if (s->broken)
         return;
-    if (s->paused_writer && backlog_len(s) < STREAM_LOW_WATER) {
+    if (s->paused_writer && bufq_len(&s->backlog) < STREAM_LOW_WATER) {
         s->paused_writer = false;
         s->events->drained(s->owner);
     }
-    if (s->finishing && backlog_len(s) == 0) {
+    if (s->finishing && bufq_len(&s->backlog) == 0) {
         s->finishing = false;
-        s->events->flushed(s->owner);
+        if (s->linger && s->io.active)
+            start_lingering(s);
+        else
+            s->events->flushed(s->owner);
     }
 }
 
@@ -95,6 +151,10 @@ static void on_socket(struct loop_io *io, uint32_t events)
 {
     struct stream_out *s = io->data;
 
+    if (s->lingering) {
+        drain(s);
+        return;
+    }
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         broken(s);
         return;
@@ -106,7 +166,8 @@ static void on_socket(struct loop_io *io, uint32_t events)
 }
 
 struct stream_out *stream_out_new(struct loop *loop, int fd, bool chunked,
-                                  const struct stream_events *events, void *owner)
+                                  uint64_t write_timeout_ms, const struct stream_events *events,
+                                  void *owner)
 {
     struct stream_out *s = xnew(struct stream_out);
     int one = 1, zero = 0;
@@ -116,6 +177,9 @@ struct stream_out *stream_out_new(struct loop *loop, int fd, bool chunked,
     s->chunked = chunked;
     s->events = events;
     s->owner = owner;
+    s->write_timeout_ns = write_timeout_ms * 1000000u;
+    loop_timer_init(&s->timer, on_timer, s);
+    progress(s);
     /* Whatever libmicrohttpd corked (the headers) goes out now. */
     setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -124,26 +188,19 @@ struct stream_out *stream_out_new(struct loop *loop, int fd, bool chunked,
     return s;
 }
 
-long stream_out_write(struct stream_out *s, const void *data, size_t len)
+/* Sends the pieces at once when nothing waits; queues what the socket does
+ * not take, in order. */
+static long write_pieces(struct stream_out *s, struct iovec *iov, int n_iov)
 {
-    char head[24];
-    size_t head_len = 0;
-    struct iovec iov[3];
     ssize_t sent = 0;
-    size_t total;
+    size_t total = 0;
 
     if (s->broken)
         return -EPIPE;
-    if (len == 0)
-        return (long)backlog_len(s);
-    if (s->chunked)
-        head_len = (size_t)snprintf(head, sizeof(head), "%zx\r\n", len);
-    iov[0] = (struct iovec){head, head_len};
-    iov[1] = (struct iovec){(void *)data, len};
-    iov[2] = (struct iovec){(void *)"\r\n", s->chunked ? 2 : 0};
-    total = head_len + len + iov[2].iov_len;
-    if (backlog_len(s) == 0) {
-        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 3};
+    for (int i = 0; i < n_iov; i++)
+        total += iov[i].iov_len;
+    if (bufq_len(&s->backlog) == 0) {
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n_iov};
         sent = sendmsg(s->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             broken(s);
@@ -151,42 +208,79 @@ long stream_out_write(struct stream_out *s, const void *data, size_t len)
         }
         if (sent < 0)
             sent = 0;
+        if (sent > 0)
+            progress(s);
     }
-    /* Queue what the socket did not take, in order. */
-    for (int i = 0; i < 3 && (size_t)sent < total; i++) {
+    for (int i = 0; i < n_iov && (size_t)sent < total; i++) {
         size_t skip = (size_t)sent < iov[i].iov_len ? (size_t)sent : iov[i].iov_len;
-        strbuf_append(&s->backlog, (const char *)iov[i].iov_base + skip, iov[i].iov_len - skip);
+        bufq_push(&s->backlog, (const char *)iov[i].iov_base + skip, iov[i].iov_len - skip);
         sent -= (ssize_t)skip;
     }
-    if (backlog_len(s) > 0)
-        watch(s, true);
-    if (backlog_len(s) >= STREAM_HIGH_WATER)
+    if (bufq_len(&s->backlog) > 0) {
+        watch(s, EPOLLOUT);
+        if (!loop_timer_armed(&s->timer))
+            loop_timer_arm_at(s->loop, &s->timer, s->last_progress_ns + s->write_timeout_ns);
+    }
+    if (bufq_len(&s->backlog) >= STREAM_HIGH_WATER)
         s->paused_writer = true;
-    return (long)backlog_len(s);
+    return (long)bufq_len(&s->backlog);
+}
+
+long stream_out_write(struct stream_out *s, const void *data, size_t len)
+{
+    char head[24];
+    struct iovec iov[3];
+
+    if (len == 0)
+        return s->broken ? -EPIPE : (long)bufq_len(&s->backlog);
+    if (!s->chunked)
+        return stream_out_write_raw(s, data, len);
+    iov[0] = (struct iovec){head, (size_t)snprintf(head, sizeof(head), "%zx\r\n", len)};
+    iov[1] = (struct iovec){(void *)data, len};
+    iov[2] = (struct iovec){(void *)"\r\n", 2};
+    return write_pieces(s, iov, 3);
+}
+
+long stream_out_write_raw(struct stream_out *s, const void *data, size_t len)
+{
+    struct iovec iov = {(void *)data, len};
+
+    if (len == 0)
+        return s->broken ? -EPIPE : (long)bufq_len(&s->backlog);
+    return write_pieces(s, &iov, 1);
 }
 
 size_t stream_out_backlog(const struct stream_out *s)
 {
-    return backlog_len(s);
+    return bufq_len(&s->backlog);
 }
 
-void stream_out_finish(struct stream_out *s)
+bool stream_out_stalled(const struct stream_out *s)
+{
+    return s->stalled;
+}
+
+void stream_out_finish(struct stream_out *s, bool linger)
 {
     if (s->chunked && !s->broken) {
-        strbuf_append(&s->backlog, "0\r\n\r\n", 5);
+        bufq_push(&s->backlog, "0\r\n\r\n", 5);
+        if (!loop_timer_armed(&s->timer))
+            loop_timer_arm_at(s->loop, &s->timer, s->last_progress_ns + s->write_timeout_ns);
         flush(s);
     }
     s->finishing = true;
+    s->linger = linger;
     after_progress(s);
 }
 
 void stream_out_abort(struct stream_out *s)
 {
     loop_io_remove(s->loop, &s->io);
-    strbuf_reset(&s->backlog);
-    s->backlog_off = 0;
+    loop_timer_cancel(s->loop, &s->timer);
+    bufq_free(&s->backlog);
     s->broken = true;
     s->finishing = false;
+    s->lingering = false;
     shutdown(s->fd, SHUT_RDWR);
 }
 
@@ -195,7 +289,8 @@ void stream_out_free(struct stream_out *s)
     if (!s)
         return;
     loop_io_remove(s->loop, &s->io);
+    loop_timer_cancel(s->loop, &s->timer);
     close(s->fd);
-    strbuf_done(&s->backlog);
+    bufq_free(&s->backlog);
     free(s);
 }

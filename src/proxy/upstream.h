@@ -1,16 +1,23 @@
 /* upstream.h: calls to the leading master.
  *
- * Two engines behind one interface, both driven by the event loop: a small
- * HTTP/1.1 client of our own for plain HTTP to a master known by its IP
- * address (the usual case: few system calls, no allocation per call on a
- * kept-alive connection), and libcurl for HTTPS and for masters known only
- * by a host name (resolving it is libcurl's). Kept-alive connections to the
- * leader are reused for short calls; a stream gets a connection of its own
- * that is never reused. Everything runs in the loop's thread, and no
+ * Engines behind one interface (upstream_engine.h), all driven by the event
+ * loop: a small HTTP/1.1 client of our own for plain HTTP to a master known
+ * by its IP address (the usual case: few system calls, no allocation per
+ * call on a kept-alive connection), and libcurl for HTTPS and for masters
+ * known only by a host name (resolving it is libcurl's). The first engine
+ * whose accepts() takes a call runs it. Kept-alive connections to the leader
+ * are reused for short calls; a stream gets a connection of its own that is
+ * never reused.
+ *
+ * No call is ever sent twice unless it may be (req->resendable: GET, HEAD):
+ * when a kept-alive connection turns out closed after a call's bytes went
+ * out, only a resendable call goes again on a new connection; any other ends
+ * with UPSTREAM_DROPPED. Everything runs in the loop's thread, and no
  * callback is ever made from inside upstream_start(). */
 #ifndef MLD_UPSTREAM_H
 #define MLD_UPSTREAM_H
 
+#include "base/list.h"
 #include "base/loop.h"
 
 #include <stdbool.h>
@@ -29,13 +36,15 @@ struct upstream_config {
 /* How a call ended. */
 enum upstream_result {
     UPSTREAM_OK,
-    UPSTREAM_REFUSED,    /* no connection: refused or unreachable */
-    UPSTREAM_UNRESOLVED, /* the master's host name did not resolve */
-    UPSTREAM_TIMEOUT,    /* the connection was not made in time */
-    UPSTREAM_DROPPED,    /* the connection ended before any byte of the answer */
-    UPSTREAM_BROKEN,     /* it ended or failed within the answer */
-    UPSTREAM_PROTOCOL,   /* not a valid HTTP/1.x answer, or the owner refused it */
-    UPSTREAM_TLS         /* TLS handshake or verification */
+    UPSTREAM_REFUSED,        /* no connection: refused or unreachable; nothing was sent */
+    UPSTREAM_UNRESOLVED,     /* the master's host name did not resolve */
+    UPSTREAM_TIMEOUT,        /* the connection was not made in time */
+    UPSTREAM_DROPPED,        /* it ended after the call was sent, before any answer byte */
+    UPSTREAM_BROKEN,         /* it ended or failed within the answer */
+    UPSTREAM_PROTOCOL,       /* not a valid HTTP/1.x answer, or the owner refused it */
+    UPSTREAM_TLS,            /* TLS handshake or verification */
+    UPSTREAM_NO_DESCRIPTORS, /* no socket could be opened: out of file descriptors */
+    UPSTREAM_HEAD_TOO_LARGE, /* the answer's head is above HEADERS_BYTES_MAX (headers.h) */
 };
 
 /* A body callback's answer: keep the bytes and offer them again once
@@ -66,25 +75,23 @@ struct upstream_request {
     size_t headers_len;
     const char *body;
     size_t body_len;
-    bool has_body; /* send Content-Length (also when 0) */
-    bool stream;   /* a long answer: a connection of its own, never reused */
+    bool has_body;   /* send Content-Length (also when 0) */
+    bool stream;     /* a long answer: a connection of its own, never reused */
+    bool resendable; /* may be sent again when a kept-alive connection drops it */
 };
 
 struct upstream;
-struct upstream_conn;
+struct upstream_engine;
 
-/* One call; embed it in the owner, zeroed. Its fields are the engines'. */
+/* One call; embed it in the owner, zeroed. The engine that runs it keeps
+ * its state behind @priv. */
 struct upstream_transfer {
     const struct upstream_callbacks *cb;
     void *owner;
-    bool running;
-    bool answered;              /* a byte of the answer arrived */
-    struct upstream_conn *conn; /* native engine */
-    void *easy;                 /* libcurl engine: the easy handle */
-    struct curl_slist *curl_headers;
-    bool unpause_pending;
-    struct upstream_transfer *next_unpause;
-    unsigned config_gen;
+    struct upstream_engine *engine; /* NULL when not running */
+    void *priv;                     /* the engine's state for this call */
+    bool answered;                  /* a byte of the answer arrived */
+    struct list_node unpause_node;  /* queued for upstream_unpause() */
 };
 
 /* Creates the engines and registers them with @loop. */
@@ -93,7 +100,8 @@ struct upstream *upstream_new(struct loop *loop, const struct upstream_config *c
 /* Aborts every call (without calling done) and frees; NULL is fine. */
 void upstream_free(struct upstream *u);
 
-/* Replaces the TLS and timeout settings (for a reload); new calls use them. */
+/* Replaces the TLS and timeout settings (for a reload); new calls use them,
+ * and no connection set up with the old ones is reused. */
 void upstream_set_config(struct upstream *u, const struct upstream_config *cfg);
 
 /* Starts a call. 0, or -errno when it could not even start (nothing is
@@ -101,6 +109,12 @@ void upstream_set_config(struct upstream *u, const struct upstream_config *cfg);
 int upstream_start(struct upstream *u, struct upstream_transfer *t,
                    const struct upstream_request *req, const struct upstream_callbacks *cb,
                    void *owner);
+
+/* Whether @t runs. */
+static inline bool upstream_running(const struct upstream_transfer *t)
+{
+    return t->engine != NULL;
+}
 
 /* Stops a running call at once (its connection is closed, never reused);
  * done is not called. Safe on a transfer that is not running, and from
@@ -110,8 +124,5 @@ void upstream_abort(struct upstream *u, struct upstream_transfer *t);
 /* Resumes a call paused by its body callback; the bytes it refused come
  * again after the current loop iteration, outside every other callback. */
 void upstream_unpause(struct upstream *u, struct upstream_transfer *t);
-
-/* How many calls are running. */
-unsigned upstream_running(const struct upstream *u);
 
 #endif

@@ -1,8 +1,20 @@
-/* upstream_curl.c: the libcurl engine of upstream.h, for HTTPS and for
+/* upstream_curl.c: the libcurl engine (upstream_engine.h), for HTTPS and for
  * masters known by a host name: one multi handle whose sockets and timer
- * live in the event loop, and a pool of easy handles. */
+ * live in the event loop, and a pool of easy handles.
+ *
+ * libcurl sends a call again on a fresh connection when a reused one closes
+ * before any answer byte, whatever the method. For a call that must not go
+ * twice, the body is handed over through a read callback whose rewind
+ * always fails, so libcurl cannot send it again once any of it was sent
+ * (CURLE_SEND_FAIL_REWIND: the call may have reached the master); such a
+ * call without a body gets a fresh connection, which libcurl never retries.
+ *
+ * libcurl forbids removing a handle from inside its own callbacks: a call
+ * aborted there (by its owner, or by another call's owner) is muted at once
+ * and removed once libcurl returns. */
 #include "config.h"
 
+#include "proxy/policy.h"
 #include "proxy/upstream_engine.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -15,20 +27,35 @@
 #include <strings.h>
 #include <sys/epoll.h>
 
-#define POOL_MAX 256
+#define POOL_MAX 64
 
 /* One socket libcurl asked us to watch. */
 struct curl_socket {
     struct loop_io io;
-    struct upstream *u;
+    struct curl_engine *e;
+};
+
+/* One call (the transfer's priv). */
+struct curl_call {
+    struct curl_engine *e;
+    struct upstream_transfer *t; /* NULL once aborted */
+    CURL *easy;
+    struct curl_slist *headers;
+    const char *body;
+    size_t body_len, body_off;
+    unsigned config_gen;
+    struct list_node node; /* in e->calls, or e->dead once aborted */
 };
 
 struct curl_engine {
-    struct upstream *u;
+    struct upstream_core *core;
     CURLM *multi;
     struct loop_timer timer;
     CURL *pool[POOL_MAX];
     unsigned pool_len;
+    unsigned in_multi; /* inside a libcurl call that may run callbacks */
+    struct list calls; /* running */
+    struct list dead;  /* aborted from inside libcurl, to remove */
 };
 
 static struct log_ratelimit curl_limit = LOG_RATELIMIT_INIT(60000, 5);
@@ -53,6 +80,7 @@ static enum upstream_result result_of(CURLcode rc, bool answered)
     case CURLE_SSL_CACERT_BADFILE:
         return UPSTREAM_TLS;
     case CURLE_GOT_NOTHING:
+    case CURLE_SEND_FAIL_REWIND:
         return UPSTREAM_DROPPED;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
@@ -64,47 +92,67 @@ static enum upstream_result result_of(CURLcode rc, bool answered)
     }
 }
 
-static void release_handle(struct upstream *u, struct upstream_transfer *t)
+static void call_free(struct curl_call *call)
 {
-    struct curl_engine *c = u->curl;
+    struct curl_engine *e = call->e;
 
-    curl_multi_remove_handle(c->multi, t->easy);
-    if (c->pool_len < POOL_MAX && t->config_gen == u->config_gen)
-        c->pool[c->pool_len++] = t->easy;
-    else
-        curl_easy_cleanup(t->easy);
-    t->easy = NULL;
-    curl_slist_free_all(t->curl_headers);
-    t->curl_headers = NULL;
+    if (call->easy) {
+        curl_multi_remove_handle(e->multi, call->easy);
+        if (e->pool_len < POOL_MAX && call->config_gen == e->core->config_gen)
+            e->pool[e->pool_len++] = call->easy;
+        else
+            curl_easy_cleanup(call->easy);
+    }
+    curl_slist_free_all(call->headers);
+    list_remove(&e->calls, &call->node);
+    list_remove(&e->dead, &call->node);
+    free(call);
 }
 
-void curl_engine_collect(struct upstream *u)
+/* Removes what was aborted from inside libcurl, once outside it. */
+static void bury_dead(struct curl_engine *e)
+{
+    struct list_node *n;
+
+    if (e->in_multi)
+        return;
+    while ((n = list_first(&e->dead)))
+        call_free(list_entry(n, struct curl_call, node));
+}
+
+static void collect(struct curl_engine *e)
 {
     CURLMsg *msg;
     int left;
 
-    while ((msg = curl_multi_info_read(u->curl->multi, &left))) {
-        struct upstream_transfer *t = NULL;
+    while ((msg = curl_multi_info_read(e->multi, &left))) {
+        struct curl_call *call = NULL;
         if (msg->msg != CURLMSG_DONE)
             continue;
         CURLcode rc = msg->data.result;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        release_handle(u, t);
-        upstream_finished(u, t, result_of(rc, t->answered),
-                          rc == CURLE_OK ? "" : curl_easy_strerror(rc), false);
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
+        struct upstream_transfer *t = call->t;
+        call_free(call);
+        if (t)
+            upstream_call_finished(e->core, t, result_of(rc, t->answered),
+                                   rc == CURLE_OK ? "" : curl_easy_strerror(rc), false);
     }
 }
 
 /* --- loop glue ----------------------------------------------------------- */
 
-static void socket_action(struct upstream *u, curl_socket_t fd, int mask)
+static void socket_action(struct curl_engine *e, curl_socket_t fd, int mask)
 {
     int still;
-    CURLMcode rc = curl_multi_socket_action(u->curl->multi, fd, mask, &still);
+    CURLMcode rc;
 
+    e->in_multi++;
+    rc = curl_multi_socket_action(e->multi, fd, mask, &still);
+    e->in_multi--;
     if (rc != CURLM_OK)
         log_ratelimited(&curl_limit, LOG_WARNING, "libcurl: %s", curl_multi_strerror(rc));
-    curl_engine_collect(u);
+    bury_dead(e);
+    collect(e);
 }
 
 static void on_socket_event(struct loop_io *io, uint32_t events)
@@ -118,7 +166,7 @@ static void on_socket_event(struct loop_io *io, uint32_t events)
         mask |= CURL_CSELECT_OUT;
     if (events & (EPOLLERR | EPOLLHUP))
         mask |= CURL_CSELECT_ERR;
-    socket_action(s->u, io->fd, mask);
+    socket_action(s->e, io->fd, mask);
 }
 
 static uint32_t epoll_events_for(int what)
@@ -134,29 +182,30 @@ static uint32_t epoll_events_for(int what)
 
 static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    struct upstream *u = userp;
+    struct curl_engine *e = userp;
     struct curl_socket *s = socketp;
 
     if (what == CURL_POLL_REMOVE) {
         if (s) {
-            loop_io_remove(u->loop, &s->io);
-            curl_multi_assign(u->curl->multi, fd, NULL);
+            loop_io_remove(e->core->loop, &s->io);
+            curl_multi_assign(e->multi, fd, NULL);
             free(s);
         }
         return 0;
     }
     if (!s) {
         s = xnew(struct curl_socket);
-        s->u = u;
-        if (loop_io_add(u->loop, &s->io, fd, epoll_events_for(what), on_socket_event, s) < 0) {
+        s->e = e;
+        if (loop_io_add(e->core->loop, &s->io, fd, epoll_events_for(what), on_socket_event, s) <
+            0) {
             log_warning("cannot watch an upstream socket: %m");
             free(s);
             return -1;
         }
-        curl_multi_assign(u->curl->multi, fd, s);
+        curl_multi_assign(e->multi, fd, s);
         return 0;
     }
-    loop_io_modify(u->loop, &s->io, epoll_events_for(what));
+    loop_io_modify(e->core->loop, &s->io, epoll_events_for(what));
     return 0;
 }
 
@@ -167,38 +216,73 @@ static void on_timer(struct loop_timer *timer)
 
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-    struct upstream *u = userp;
+    struct curl_engine *e = userp;
 
     if (timeout_ms < 0)
-        loop_timer_cancel(u->loop, &u->curl->timer);
+        loop_timer_cancel(e->core->loop, &e->timer);
     else
-        loop_timer_arm_ms(u->loop, &u->curl->timer, (uint64_t)timeout_ms);
+        loop_timer_arm_ms(e->core->loop, &e->timer, (uint64_t)timeout_ms);
     return 0;
 }
 
-/* --- one call ------------------------------------------------------------ */
+/* --- one call: libcurl's callbacks ---------------------------------------- */
 
 static size_t on_header(char *line, size_t size, size_t n, void *data)
 {
-    struct upstream_transfer *t = data;
+    struct curl_call *call = data;
+    struct upstream_transfer *t = call->t;
     size_t len = size * n;
 
+    if (!t)
+        return 0; /* aborted: libcurl ends it */
     t->answered = true;
     return t->cb->header_line(t->owner, line, len) ? len : 0;
 }
 
 static size_t on_write(char *bytes, size_t size, size_t n, void *data)
 {
-    struct upstream_transfer *t = data;
-    size_t len = size * n, took = t->cb->body(t->owner, bytes, len);
+    struct curl_call *call = data;
+    struct upstream_transfer *t = call->t;
+    size_t len = size * n, took;
 
+    if (!t)
+        return 0;
+    took = t->cb->body(t->owner, bytes, len);
     if (took == UPSTREAM_PAUSE)
         return CURL_WRITEFUNC_PAUSE;
     return took == len ? len : 0;
 }
 
-static void set_common_options(struct upstream *u, CURL *easy)
+static size_t on_read(char *buf, size_t size, size_t n, void *data)
 {
+    struct curl_call *call = data;
+    size_t left = call->body_len - call->body_off, max = size * n;
+    size_t take = left < max ? left : max;
+
+    if (!call->t)
+        return CURL_READFUNC_ABORT;
+    memcpy(buf, call->body + call->body_off, take);
+    call->body_off += take;
+    return take;
+}
+
+/* Going back to the start would send the body a second time: refused,
+ * unless none of it was sent yet. */
+static int on_seek(void *data, curl_off_t offset, int origin)
+{
+    struct curl_call *call = data;
+
+    if (origin == SEEK_SET && offset == 0 && call->body_off == 0)
+        return CURL_SEEKFUNC_OK;
+    return CURL_SEEKFUNC_FAIL;
+}
+
+/* --- one call: setting it up ---------------------------------------------- */
+
+static void set_common_options(struct curl_engine *e, CURL *easy)
+{
+    const struct upstream_core *core = e->core;
+
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(easy, CURLOPT_PROXY, ""); /* never an environment proxy */
@@ -207,37 +291,52 @@ static void set_common_options(struct upstream *u, CURL *easy)
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L); /* never decode gzip */
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, u->connect_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, core->connect_timeout_ms);
     curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
-    if (u->https) {
-        if (u->ca_file)
-            curl_easy_setopt(easy, CURLOPT_CAINFO, u->ca_file);
-        if (u->cert_file)
-            curl_easy_setopt(easy, CURLOPT_SSLCERT, u->cert_file);
-        if (u->key_file)
-            curl_easy_setopt(easy, CURLOPT_SSLKEY, u->key_file);
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
+    if (core->https) {
+        if (core->ca_file)
+            curl_easy_setopt(easy, CURLOPT_CAINFO, core->ca_file);
+        if (core->cert_file)
+            curl_easy_setopt(easy, CURLOPT_SSLCERT, core->cert_file);
+        if (core->key_file)
+            curl_easy_setopt(easy, CURLOPT_SSLKEY, core->key_file);
     }
 }
 
 /* A pooled handle keeps the options every call shares; the rest is set
  * (and so overwritten) for each call. */
-static CURL *take_handle(struct upstream *u)
+static CURL *take_handle(struct curl_engine *e)
 {
-    struct curl_engine *c = u->curl;
     CURL *easy;
 
-    if (c->pool_len)
-        return c->pool[--c->pool_len];
+    if (e->pool_len)
+        return e->pool[--e->pool_len];
     easy = curl_easy_init();
     if (!easy) {
         log_error("cannot create a libcurl easy handle");
         abort();
     }
-    set_common_options(u, easy);
+    set_common_options(e, easy);
     return easy;
+}
+
+/* One "Name: value" line as libcurl takes it: "Name:" alone would make it
+ * drop the header, so an empty value is written "Name;". */
+static struct curl_slist *append_line(struct curl_slist *list, const char *p, size_t len,
+                                      struct strbuf *line)
+{
+    const char *colon = memchr(p, ':', len);
+
+    strbuf_reset(line);
+    strbuf_append(line, p, len);
+    if (colon && (size_t)(colon - p) == len - 1)
+        line->data[len - 1] = ';';
+    return curl_slist_append(list, line->data);
 }
 
 /* The header lines as libcurl takes them, with its own defaults turned off
@@ -254,13 +353,9 @@ static struct curl_slist *header_list(const struct upstream_request *req)
         size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
         if (len > 0 && p[len - 1] == '\r')
             len--;
-        strbuf_reset(&line);
-        strbuf_append(&line, p, len);
-        if (len > 0 && line.data[len - 1] == ':')
-            line.data[len - 1] = ';'; /* libcurl's way to send an empty header */
         has_content_type |= strncasecmp(p, "Content-Type:", 13) == 0;
         has_accept |= strncasecmp(p, "Accept:", 7) == 0;
-        list = curl_slist_append(list, line.data);
+        list = append_line(list, p, len, &line);
         p = eol ? eol + 1 : end;
     }
     strbuf_done(&line);
@@ -276,6 +371,7 @@ static void set_method_and_body(CURL *easy, const struct upstream_request *req)
     /* A pooled handle remembers the previous method: start from GET. */
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
     curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, req->stream ? 1L : 0L);
     if (strcmp(req->method, "HEAD") == 0) {
         curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
         return;
@@ -284,90 +380,148 @@ static void set_method_and_body(CURL *easy, const struct upstream_request *req)
         return;
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
     if (req->has_body) {
+        curl_easy_setopt(easy, CURLOPT_POST, 1L);
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body ? req->body : "");
     }
+    if (!req->resendable && req->body_len == 0)
+        curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
 }
 
-int curl_engine_start(struct upstream *u, struct upstream_transfer *t,
-                      const struct upstream_request *req)
+static bool curl_accepts(const struct upstream_core *core, const struct upstream_request *req)
 {
-    CURL *easy = take_handle(u);
+    return true; /* the engine of last resort */
+}
+
+static int curl_start(void *engine, struct upstream_transfer *t, const struct upstream_request *req)
+{
+    struct curl_engine *e = engine;
+    struct curl_call *call = xnew(struct curl_call);
     char url[320];
     CURLMcode rc;
 
-    snprintf(url, sizeof(url), "%s://%s/", u->https ? "https" : "http", req->address);
-    t->easy = easy;
-    t->config_gen = u->config_gen;
-    t->curl_headers = header_list(req);
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_REQUEST_TARGET, req->target);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->curl_headers);
-    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, req->stream ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, req->stream ? 1L : 0L);
+    *call = (struct curl_call){.e = e,
+                               .t = t,
+                               .easy = take_handle(e),
+                               .body = req->body,
+                               .body_len = req->body_len,
+                               .config_gen = e->core->config_gen};
+    list_push_back(&e->calls, &call->node);
+    t->priv = call;
+    snprintf(url, sizeof(url), "%s://%s/", e->core->https ? "https" : "http", req->address);
+    call->headers = header_list(req);
+    curl_easy_setopt(call->easy, CURLOPT_PRIVATE, call);
+    curl_easy_setopt(call->easy, CURLOPT_HEADERDATA, call);
+    curl_easy_setopt(call->easy, CURLOPT_WRITEDATA, call);
+    curl_easy_setopt(call->easy, CURLOPT_READDATA, call);
+    curl_easy_setopt(call->easy, CURLOPT_SEEKDATA, call);
+    curl_easy_setopt(call->easy, CURLOPT_URL, url);
+    curl_easy_setopt(call->easy, CURLOPT_REQUEST_TARGET, req->target);
+    curl_easy_setopt(call->easy, CURLOPT_HTTPHEADER, call->headers);
+    curl_easy_setopt(call->easy, CURLOPT_FORBID_REUSE, req->stream ? 1L : 0L);
     /* A stream lives long and carries small records: a small buffer. */
-    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, req->stream ? 4096L : 65536L);
-    set_method_and_body(easy, req);
-    rc = curl_multi_add_handle(u->curl->multi, easy);
+    curl_easy_setopt(call->easy, CURLOPT_BUFFERSIZE, req->stream ? 4096L : 65536L);
+    set_method_and_body(call->easy, req);
+    rc = curl_multi_add_handle(e->multi, call->easy);
     if (rc != CURLM_OK) {
         log_warning("cannot start an upstream call: %s", curl_multi_strerror(rc));
-        release_handle(u, t);
+        call_free(call);
+        t->priv = NULL;
         return -EIO;
     }
     return 0;
 }
 
-void curl_engine_abort(struct upstream *u, struct upstream_transfer *t)
+static void curl_abort(void *engine, struct upstream_transfer *t)
 {
-    /* Removing a handle mid-transfer makes libcurl close its connection. */
-    if (t->easy)
-        release_handle(u, t);
+    struct curl_engine *e = engine;
+    struct curl_call *call = t->priv;
+
+    t->priv = NULL;
+    call->t = NULL; /* its callbacks now end it */
+    if (!e->in_multi) {
+        call_free(call);
+        return;
+    }
+    list_remove(&e->calls, &call->node);
+    list_push_back(&e->dead, &call->node);
 }
 
-void curl_engine_unpause(struct upstream *u, struct upstream_transfer *t)
+static void curl_unpause(void *engine, struct upstream_transfer *t)
 {
-    if (t->easy)
-        curl_easy_pause(t->easy, CURLPAUSE_CONT);
+    struct curl_engine *e = engine;
+    struct curl_call *call = t->priv;
+
+    e->in_multi++;
+    curl_easy_pause(call->easy, CURLPAUSE_CONT);
+    e->in_multi--;
+    bury_dead(e);
+    collect(e);
 }
 
 /* --- the engine ---------------------------------------------------------- */
 
-void curl_engine_flush_pool(struct curl_engine *c)
+static void flush_pool(struct curl_engine *e)
 {
-    while (c->pool_len)
-        curl_easy_cleanup(c->pool[--c->pool_len]);
+    while (e->pool_len)
+        curl_easy_cleanup(e->pool[--e->pool_len]);
 }
 
-struct curl_engine *curl_engine_new(struct upstream *u)
+static void *curl_create(struct upstream_core *core)
 {
-    struct curl_engine *c = xnew(struct curl_engine);
+    struct curl_engine *e = xnew(struct curl_engine);
 
-    c->multi = curl_multi_init();
-    if (!c->multi) {
+    e->multi = curl_multi_init();
+    if (!e->multi) {
         log_error("cannot create a libcurl multi handle");
-        free(c);
+        free(e);
         return NULL;
     }
-    c->u = u;
-    loop_timer_init(&c->timer, on_timer, u);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, u);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, u);
-    /* Plenty of idle keep-alive connections to the leader for short calls. */
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 256L);
-    return c;
+    e->core = core;
+    list_init(&e->calls);
+    list_init(&e->dead);
+    loop_timer_init(&e->timer, on_timer, e);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+    /* Idle keep-alive connections to the leader for short calls; as few as
+     * the native engine keeps, so that descriptors go to clients. */
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 32L);
+    return e;
 }
 
-void curl_engine_free(struct curl_engine *c)
+static void curl_destroy(void *engine)
 {
-    if (!c)
+    struct curl_engine *e = engine;
+    struct list_node *n;
+
+    if (!e)
         return;
-    curl_engine_flush_pool(c);
-    loop_timer_cancel(c->u->loop, &c->timer);
-    curl_multi_cleanup(c->multi); /* closes the sockets through on_curl_socket */
-    free(c);
+    while ((n = list_first(&e->calls))) {
+        struct curl_call *call = list_entry(n, struct curl_call, node);
+        if (call->t)
+            upstream_call_finished(e->core, call->t, UPSTREAM_OK, NULL, true);
+        call_free(call);
+    }
+    bury_dead(e);
+    flush_pool(e);
+    loop_timer_cancel(e->core->loop, &e->timer);
+    curl_multi_cleanup(e->multi); /* closes the sockets through on_curl_socket */
+    free(e);
 }
+
+static void curl_config_changed(void *engine)
+{
+    flush_pool(engine);
+}
+
+const struct upstream_engine_ops upstream_curl_ops = {
+    .name = "libcurl",
+    .accepts = curl_accepts,
+    .create = curl_create,
+    .destroy = curl_destroy,
+    .start = curl_start,
+    .abort = curl_abort,
+    .unpause = curl_unpause,
+    .config_changed = curl_config_changed,
+};

@@ -1,14 +1,21 @@
-/* upstream_native.c: the native engine of upstream.h: HTTP/1.1 over plain
- * TCP to a master's IP address, driven by the event loop.
+/* upstream_native.c: the native engine (upstream_engine.h): HTTP/1.1 over
+ * plain TCP to a master's IP address, driven by the event loop.
  *
- * A call on a kept-alive connection costs one writev() for the request and
+ * A call on a kept-alive connection costs one sendmsg() for the request and
  * one recv() per arrival of the answer: the connection stays registered for
  * input while idle, so nothing is re-registered per call, and answers are
  * read into one buffer shared by all connections and handed on from there.
- * Only bytes the owner pauses on are copied. A kept-alive connection that
- * the master closed just as it was reused fails before any byte of the
- * answer; the call is then sent once more on a new connection, as libcurl
- * does. */
+ * Only bytes the owner pauses on are copied.
+ *
+ * Sending and receiving overlap: a master may answer before it has read the
+ * whole request (a 413 to a large body, say). The answer is read as it
+ * comes while the rest is still offered; a connection whose request was not
+ * sent whole, or whose answer does not allow it, is never reused.
+ *
+ * A kept-alive connection that the master closed just as it was reused
+ * fails before any byte of the answer. A call that may be sent twice (GET,
+ * HEAD) is then sent once more on a new connection; any other ends with
+ * UPSTREAM_DROPPED: its bytes may have reached the master. */
 #include "config.h"
 
 #include "proxy/http1.h"
@@ -17,6 +24,7 @@
 #include "base/mem.h"
 #include "base/strbuf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,29 +36,30 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define IDLE_MAX        64    /* kept-alive connections waiting for a call */
+#define IDLE_MAX        32    /* kept-alive connections waiting for a call */
 #define IDLE_TIMEOUT_MS 60000 /* closed after a minute unused */
 #define READ_SIZE       (64 * 1024)
-
-enum conn_state { C_CONNECTING, C_SENDING, C_RECEIVING, C_IDLE };
 
 /* What feeding bytes to the answer's parser left behind. */
 enum fed { FED_MORE, FED_PAUSED, FED_GONE };
 
 struct upstream_conn {
-    struct upstream *u;
+    struct native_engine *n;
     struct loop_io io;
     struct loop_timer timer; /* connect timeout, a failure to report, idle expiry */
     int fd;
-    enum conn_state state;
+    bool connecting; /* the TCP connection is being made */
+    bool sending;    /* request bytes remain to be sent */
     struct sockaddr_storage sa;
     socklen_t sa_len;
     unsigned config_gen;
-    bool reused;  /* it carried an earlier call */
-    bool retried; /* the call was already sent again on a new connection */
-    bool stream;  /* never reused */
+    bool reused;     /* it carried an earlier call */
+    bool resendable; /* the call may go again on a new connection */
+    bool resent;     /* ... and it did */
+    bool stream;     /* never reused */
     bool in_callback, aborted, owner_refused, paused;
-    struct upstream_conn *prev, *next; /* in the idle list */
+    struct list_node node; /* in the engine's idle or busy list */
+    struct list *list;     /* which one, or NULL */
     struct upstream_transfer *t;
     /* the request */
     struct strbuf head;
@@ -65,9 +74,9 @@ struct upstream_conn {
 };
 
 struct native_engine {
-    struct upstream *u;
-    struct upstream_conn *idle; /* most recently used first */
-    unsigned idle_count;
+    struct upstream_core *core;
+    struct list idle; /* kept alive, most recently used first */
+    struct list busy; /* carrying a call */
     char buf[READ_SIZE];
 };
 
@@ -79,15 +88,30 @@ static void close_fd(struct upstream_conn *c)
 {
     if (c->fd < 0)
         return;
-    loop_io_remove(c->u->loop, &c->io);
+    loop_io_remove(c->n->core->loop, &c->io);
     close(c->fd);
     c->fd = -1;
+}
+
+static void unlink_conn(struct upstream_conn *c)
+{
+    if (c->list)
+        list_remove(c->list, &c->node);
+    c->list = NULL;
+}
+
+static void link_conn(struct upstream_conn *c, struct list *l)
+{
+    unlink_conn(c);
+    list_push_front(l, &c->node);
+    c->list = l;
 }
 
 static void conn_free(struct upstream_conn *c)
 {
     close_fd(c);
-    loop_timer_cancel(c->u->loop, &c->timer);
+    unlink_conn(c);
+    loop_timer_cancel(c->n->core->loop, &c->timer);
     strbuf_done(&c->head);
     strbuf_done(&c->held);
     http1_response_done(&c->resp);
@@ -96,72 +120,61 @@ static void conn_free(struct upstream_conn *c)
 
 static void set_timer(struct upstream_conn *c, loop_timer_fn fn, uint64_t ms)
 {
-    loop_timer_cancel(c->u->loop, &c->timer);
+    loop_timer_cancel(c->n->core->loop, &c->timer);
     loop_timer_init(&c->timer, fn, c);
-    loop_timer_arm_ms(c->u->loop, &c->timer, ms);
+    loop_timer_arm_ms(c->n->core->loop, &c->timer, ms);
 }
 
 static void watch(struct upstream_conn *c, uint32_t events)
 {
-    if (c->io.active)
-        loop_io_modify(c->u->loop, &c->io, events);
-    else if (loop_io_add(c->u->loop, &c->io, c->fd, events, on_event, c) < 0)
-        log_warning("cannot watch a connection to a master: %m");
-}
+    struct loop *loop = c->n->core->loop;
 
-static void idle_unlink(struct native_engine *n, struct upstream_conn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        n->idle = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-    n->idle_count--;
+    if (c->io.active)
+        loop_io_modify(loop, &c->io, events);
+    else if (loop_io_add(loop, &c->io, c->fd, events, on_event, c) < 0)
+        log_warning("cannot watch a connection to a master: %m");
 }
 
 static void on_idle_expired(struct loop_timer *timer)
 {
-    struct upstream_conn *c = timer->data;
-
-    idle_unlink(c->u->native, c);
-    conn_free(c);
+    conn_free(timer->data);
 }
 
 static void idle_put(struct native_engine *n, struct upstream_conn *c)
 {
-    c->state = C_IDLE;
     c->reused = true;
     strbuf_done(&c->held);
     c->held_off = 0;
-    c->next = n->idle;
-    c->prev = NULL;
-    if (n->idle)
-        n->idle->prev = c;
-    n->idle = c;
-    n->idle_count++;
+    link_conn(c, &n->idle);
     set_timer(c, on_idle_expired, IDLE_TIMEOUT_MS);
-    if (n->idle_count > IDLE_MAX) {
-        struct upstream_conn *oldest = n->idle;
-        while (oldest->next)
-            oldest = oldest->next;
-        idle_unlink(n, oldest);
-        conn_free(oldest);
-    }
+    if (n->idle.count > IDLE_MAX)
+        conn_free(list_entry(list_last(&n->idle), struct upstream_conn, node));
 }
 
 static struct upstream_conn *idle_take(struct native_engine *n, const struct sockaddr *sa,
                                        socklen_t len)
 {
-    for (struct upstream_conn *c = n->idle; c; c = c->next) {
-        if (c->sa_len == len && memcmp(&c->sa, sa, len) == 0 && c->config_gen == n->u->config_gen) {
-            idle_unlink(n, c);
-            loop_timer_cancel(n->u->loop, &c->timer);
+    struct list_node *node, *tmp;
+
+    list_for_each_safe(node, tmp, &n->idle)
+    {
+        struct upstream_conn *c = list_entry(node, struct upstream_conn, node);
+        if (c->sa_len == len && memcmp(&c->sa, sa, len) == 0 &&
+            c->config_gen == n->core->config_gen) {
+            unlink_conn(c);
+            loop_timer_cancel(n->core->loop, &c->timer);
             return c;
         }
     }
     return NULL;
+}
+
+static void flush_idle(struct native_engine *n)
+{
+    struct list_node *node;
+
+    while ((node = list_first(&n->idle)))
+        conn_free(list_entry(node, struct upstream_conn, node));
 }
 
 /* --- ending a call ------------------------------------------------------- */
@@ -172,9 +185,9 @@ static struct upstream_transfer *detach(struct upstream_conn *c, bool keep)
     struct upstream_transfer *t = c->t;
 
     c->t = NULL;
-    t->conn = NULL;
+    t->priv = NULL;
     if (keep)
-        idle_put(c->u->native, c);
+        idle_put(c->n, c);
     else
         conn_free(c);
     return t;
@@ -182,10 +195,10 @@ static struct upstream_transfer *detach(struct upstream_conn *c, bool keep)
 
 static void fail(struct upstream_conn *c, enum upstream_result r, const char *detail)
 {
-    struct upstream *u = c->u;
+    struct upstream_core *core = c->n->core;
     struct upstream_transfer *t = detach(c, false);
 
-    upstream_finished(u, t, r, detail, false);
+    upstream_call_finished(core, t, r, detail, false);
 }
 
 static void on_failure_due(struct loop_timer *timer)
@@ -195,7 +208,7 @@ static void on_failure_due(struct loop_timer *timer)
     fail(c, c->failure, c->failure_detail);
 }
 
-/* Fails the call from the loop, never from inside upstream_start(). */
+/* Fails the call from the loop, never from inside start(). */
 static void fail_soon(struct upstream_conn *c, enum upstream_result r, const char *detail)
 {
     close_fd(c);
@@ -204,14 +217,15 @@ static void fail_soon(struct upstream_conn *c, enum upstream_result r, const cha
     set_timer(c, on_failure_due, 0);
 }
 
+/* The answer is complete; @clean when nothing followed it. */
 static void complete(struct upstream_conn *c, bool clean)
 {
-    struct upstream *u = c->u;
-    bool keep =
-        clean && !c->stream && http1_response_reusable(&c->resp) && c->config_gen == u->config_gen;
+    struct upstream_core *core = c->n->core;
+    bool keep = clean && !c->sending && !c->stream && http1_response_reusable(&c->resp) &&
+                c->config_gen == core->config_gen;
     struct upstream_transfer *t = detach(c, keep);
 
-    upstream_finished(u, t, UPSTREAM_OK, "", false);
+    upstream_call_finished(core, t, UPSTREAM_OK, "", false);
 }
 
 /* --- connecting and sending ---------------------------------------------- */
@@ -223,18 +237,32 @@ static void on_connect_timeout(struct loop_timer *timer)
 
 static void send_request(struct upstream_conn *c);
 
+static int new_socket(struct upstream_conn *c)
+{
+    int fd = socket(c->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+        /* Kept-alive connections are the descriptors we can spare. */
+        flush_idle(c->n);
+        fd = socket(c->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    }
+    return fd;
+}
+
 static void open_connection(struct upstream_conn *c)
 {
     int one = 1;
 
-    c->fd = socket(c->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = new_socket(c);
     if (c->fd < 0) {
-        fail_soon(c, UPSTREAM_REFUSED, "cannot create a socket");
+        bool no_fds = errno == EMFILE || errno == ENFILE;
+        fail_soon(c, no_fds ? UPSTREAM_NO_DESCRIPTORS : UPSTREAM_REFUSED,
+                  no_fds ? "no socket: too many open files" : "cannot create a socket");
         return;
     }
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->sending = true;
     if (connect(c->fd, (struct sockaddr *)&c->sa, c->sa_len) == 0) {
-        c->state = C_SENDING;
         send_request(c);
         return;
     }
@@ -243,9 +271,9 @@ static void open_connection(struct upstream_conn *c)
                   errno == ECONNREFUSED ? "Connection refused" : "the master is unreachable");
         return;
     }
-    c->state = C_CONNECTING;
+    c->connecting = true;
     watch(c, EPOLLOUT);
-    set_timer(c, on_connect_timeout, (uint64_t)c->u->connect_timeout_ms);
+    set_timer(c, on_connect_timeout, (uint64_t)c->n->core->connect_timeout_ms);
 }
 
 static void connected(struct upstream_conn *c)
@@ -260,21 +288,45 @@ static void connected(struct upstream_conn *c)
              err == ECONNREFUSED ? "Connection refused" : "the master is unreachable");
         return;
     }
-    loop_timer_cancel(c->u->loop, &c->timer);
-    c->state = C_SENDING;
+    loop_timer_cancel(c->n->core->loop, &c->timer);
+    c->connecting = false;
     send_request(c);
 }
 
-/* The connection was kept alive, but the master had closed it: the call is
- * sent again on a new one. */
+/* The connection was kept alive, but the master had closed it: a call that
+ * may go twice goes again on a new one. */
 static void send_again(struct upstream_conn *c)
 {
     close_fd(c);
     c->reused = false;
-    c->retried = true;
+    c->resent = true;
     c->sent = 0;
     http1_response_init(&c->resp, c->resp.head_request);
     open_connection(c);
+}
+
+/* Whether a call that failed on a reused connection before any answer goes
+ * again: once, and only when it may be sent twice or none of it was sent. */
+static bool may_send_again(const struct upstream_conn *c)
+{
+    return c->reused && !c->resent && !c->resp.started && (c->resendable || c->sent == 0);
+}
+
+/* Sending failed. Before the answer began: the call fails (or goes again);
+ * after, the master stopped reading and the answer decides. */
+static void send_failed(struct upstream_conn *c)
+{
+    c->sending = false;
+    if (c->resp.started) {
+        watch(c, EPOLLIN);
+        return;
+    }
+    if (may_send_again(c))
+        send_again(c);
+    else if (c->sent == 0)
+        fail_soon(c, UPSTREAM_REFUSED, "the connection closed before the call was sent");
+    else
+        fail_soon(c, UPSTREAM_DROPPED, "the connection closed as the call was sent");
 }
 
 static void send_request(struct upstream_conn *c)
@@ -299,17 +351,14 @@ static void send_request(struct upstream_conn *c)
             return;
         }
         if (n < 0) {
-            if (c->reused && !c->retried)
-                send_again(c);
-            else
-                fail_soon(c, UPSTREAM_DROPPED, "the connection closed as the call was sent");
+            send_failed(c);
             return;
         }
         c->sent += (size_t)n;
     }
+    c->sending = false;
     if (c->stream)
         strbuf_done(&c->head); /* never sent again: its memory goes */
-    c->state = C_RECEIVING;
     watch(c, EPOLLIN);
 }
 
@@ -351,12 +400,11 @@ static const struct http1_handler handler = {on_line, on_body};
 /* Keeps what the owner paused on, and stops reading until it unpauses. */
 static void hold(struct upstream_conn *c, const char *rest, size_t len, bool from_held)
 {
-    if (from_held) {
+    if (from_held)
         c->held_off = (size_t)(rest - c->held.data);
-    } else {
+    else
         strbuf_append(&c->held, rest, len);
-    }
-    loop_io_remove(c->u->loop, &c->io);
+    loop_io_remove(c->n->core->loop, &c->io);
 }
 
 /* Hands @len bytes of the answer on. */
@@ -390,7 +438,7 @@ static enum fed feed(struct upstream_conn *c, const char *data, size_t len, bool
 static void ended(struct upstream_conn *c, int err)
 {
     if (!c->resp.started) {
-        if (c->reused && !c->retried)
+        if (may_send_again(c))
             send_again(c);
         else
             fail(c, UPSTREAM_DROPPED,
@@ -398,6 +446,7 @@ static void ended(struct upstream_conn *c, int err)
                      : "the connection closed before any answer");
         return;
     }
+    c->sending = false;
     if (http1_response_eof(&c->resp) == 0)
         complete(c, false);
     else
@@ -406,48 +455,75 @@ static void ended(struct upstream_conn *c, int err)
                  : "the connection closed within the answer");
 }
 
-static void receive(struct upstream_conn *c)
+/* Returns false when @c is gone. */
+static bool receive(struct upstream_conn *c)
 {
-    char *buf = c->u->native->buf;
+    char *buf = c->n->buf;
     ssize_t n = recv(c->fd, buf, READ_SIZE, 0);
 
     if (n > 0)
-        feed(c, buf, (size_t)n, false);
-    else if (n == 0)
+        return feed(c, buf, (size_t)n, false) == FED_MORE;
+    if (n == 0)
         ended(c, 0);
     else if (errno != EAGAIN && errno != EINTR)
         ended(c, errno);
+    else
+        return true;
+    return false;
 }
 
 static void on_event(struct loop_io *io, uint32_t events)
 {
     struct upstream_conn *c = io->data;
 
-    switch (c->state) {
-    case C_CONNECTING:
-        connected(c);
-        break;
-    case C_SENDING:
-        if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-            c->state = C_RECEIVING; /* it answers before taking the whole call */
-            receive(c);
-        } else {
-            send_request(c);
-        }
-        break;
-    case C_RECEIVING:
-        receive(c);
-        break;
-    case C_IDLE:
+    if (!c->t) {
         /* A kept-alive connection that speaks up was closed by the master
          * (or says something nobody asked for): it is no longer of use. */
-        idle_unlink(c->u->native, c);
         conn_free(c);
-        break;
+        return;
     }
+    if (c->connecting) {
+        connected(c);
+        return;
+    }
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !receive(c))
+        return;
+    if (c->sending && (events & EPOLLOUT))
+        send_request(c);
 }
 
-/* --- the engine's interface ---------------------------------------------- */
+/* --- the engine's operations --------------------------------------------- */
+
+/* The master's IP address and port into @sa; false for a host name. */
+static bool ip_endpoint(const char *host, uint16_t port, struct sockaddr_storage *sa,
+                        socklen_t *len)
+{
+    struct sockaddr_in *in = (struct sockaddr_in *)sa;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+
+    memset(sa, 0, sizeof(*sa));
+    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        *len = sizeof(*in);
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        *len = sizeof(*in6);
+        return true;
+    }
+    return false;
+}
+
+static bool native_accepts(const struct upstream_core *core, const struct upstream_request *req)
+{
+    struct sockaddr_storage sa;
+    socklen_t len;
+
+    return !core->https && ip_endpoint(req->host, req->port, &sa, &len);
+}
 
 static void build_head(struct upstream_conn *c, const struct upstream_request *req)
 {
@@ -460,30 +536,44 @@ static void build_head(struct upstream_conn *c, const struct upstream_request *r
     strbuf_append(&c->head, "\r\n", 2);
 }
 
-int native_start(struct upstream *u, struct upstream_transfer *t,
-                 const struct upstream_request *req, const struct sockaddr *sa, socklen_t sa_len)
+static struct upstream_conn *conn_for(struct native_engine *n, const struct upstream_request *req)
 {
-    struct upstream_conn *c = req->stream ? NULL : idle_take(u->native, sa, sa_len);
+    struct sockaddr_storage sa;
+    socklen_t sa_len;
+    struct upstream_conn *c;
 
-    if (!c) {
-        c = xnew(struct upstream_conn);
-        c->u = u;
-        c->fd = -1;
-        memcpy(&c->sa, sa, sa_len);
-        c->sa_len = sa_len;
-        c->config_gen = u->config_gen;
-    }
+    ip_endpoint(req->host, req->port, &sa, &sa_len);
+    c = req->stream ? NULL : idle_take(n, (struct sockaddr *)&sa, sa_len);
+    if (c)
+        return c;
+    c = xnew(struct upstream_conn);
+    c->n = n;
+    c->fd = -1;
+    memcpy(&c->sa, &sa, sa_len);
+    c->sa_len = sa_len;
+    c->config_gen = n->core->config_gen;
+    return c;
+}
+
+static int native_start(void *engine, struct upstream_transfer *t,
+                        const struct upstream_request *req)
+{
+    struct native_engine *n = engine;
+    struct upstream_conn *c = conn_for(n, req);
+
+    link_conn(c, &n->busy);
     c->t = t;
-    t->conn = c;
+    t->priv = c;
     c->stream = req->stream;
-    c->retried = c->aborted = c->owner_refused = c->paused = false;
+    c->resendable = req->resendable;
+    c->resent = c->aborted = c->owner_refused = c->paused = false;
     c->body = req->body;
     c->body_len = req->body_len;
     c->sent = 0;
     build_head(c, req);
     http1_response_init(&c->resp, strcmp(req->method, "HEAD") == 0);
     if (c->fd >= 0) {
-        c->state = C_SENDING;
+        c->sending = true;
         send_request(c);
     } else {
         open_connection(c);
@@ -491,21 +581,22 @@ int native_start(struct upstream *u, struct upstream_transfer *t,
     return 0;
 }
 
-void native_abort(struct upstream *u, struct upstream_transfer *t)
+static void native_abort(void *engine, struct upstream_transfer *t)
 {
-    struct upstream_conn *c = t->conn;
+    struct upstream_conn *c = t->priv;
 
-    t->conn = NULL;
+    t->priv = NULL;
     c->t = NULL;
+    unlink_conn(c);
     if (c->in_callback)
         c->aborted = true; /* feed() frees it on its way out */
     else
         conn_free(c);
 }
 
-void native_unpause(struct upstream *u, struct upstream_transfer *t)
+static void native_unpause(void *engine, struct upstream_transfer *t)
 {
-    struct upstream_conn *c = t->conn;
+    struct upstream_conn *c = t->priv;
 
     if (!c->paused)
         return;
@@ -514,32 +605,48 @@ void native_unpause(struct upstream *u, struct upstream_transfer *t)
         return;
     strbuf_reset(&c->held);
     c->held_off = 0;
-    watch(c, EPOLLIN);
+    watch(c, EPOLLIN | (c->sending ? EPOLLOUT : 0));
 }
 
-void native_flush_idle(struct native_engine *n)
-{
-    struct upstream_conn *c = n->idle, *next;
-
-    for (; c; c = next) {
-        next = c->next;
-        conn_free(c);
-    }
-    n->idle = NULL;
-    n->idle_count = 0;
-}
-
-struct native_engine *native_new(struct upstream *u)
+static void *native_create(struct upstream_core *core)
 {
     struct native_engine *n = xnew(struct native_engine);
 
-    n->u = u;
+    n->core = core;
+    list_init(&n->idle);
+    list_init(&n->busy);
     return n;
 }
 
-void native_free(struct native_engine *n)
+static void native_destroy(void *engine)
 {
-    if (n)
-        native_flush_idle(n);
+    struct native_engine *n = engine;
+
+    struct list_node *node;
+
+    if (!n)
+        return;
+    flush_idle(n);
+    while ((node = list_first(&n->busy))) {
+        struct upstream_conn *c = list_entry(node, struct upstream_conn, node);
+        upstream_call_finished(n->core, c->t, UPSTREAM_OK, NULL, true);
+        conn_free(c);
+    }
     free(n);
 }
+
+static void native_config_changed(void *engine)
+{
+    flush_idle(engine);
+}
+
+const struct upstream_engine_ops upstream_native_ops = {
+    .name = "native",
+    .accepts = native_accepts,
+    .create = native_create,
+    .destroy = native_destroy,
+    .start = native_start,
+    .abort = native_abort,
+    .unpause = native_unpause,
+    .config_changed = native_config_changed,
+};

@@ -430,7 +430,7 @@ START_TEST(master_drops_connection)
     ck_assert_int_eq(it_daemon_metric(d, "mesos_leaderd_retries_total{reason=\"dropped\"}"), 1);
     __atomic_store_n(&g.drops, 1, __ATOMIC_SEQ_CST);
     ck_assert_int_eq(it_post_json(it_url(d, "/api/v1/scheduler"), "{}", &resp), 502);
-    ck_assert_ptr_nonnull(strstr(resp.body, "\"bad_upstream\""));
+    ck_assert_ptr_nonnull(strstr(resp.body, "\"upstream_dropped\""));
     http_resp_free(&resp);
     ck_assert_int_eq(it_daemon_metric(d, "mesos_leaderd_retries_total{reason=\"dropped\"}"), 1);
     __atomic_store_n(&g.drops, 2, __ATOMIC_SEQ_CST);

@@ -6,26 +6,25 @@
 #include "unit/unit.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-START_TEST(classify)
+/* Paths compare as libprocess compares them: trailing slashes do not count. */
+START_TEST(canonical)
 {
-    ck_assert_int_eq(route_classify("/api/v1/scheduler"), ROUTE_PROXY);
-    ck_assert_int_eq(route_classify("/master/api/v1"), ROUTE_PROXY);
-    ck_assert_int_eq(route_classify("/state"), ROUTE_PROXY);
-    ck_assert_int_eq(route_classify("/redirect"), ROUTE_REDIRECT);
-    ck_assert_int_eq(route_classify("/master/redirect"), ROUTE_REDIRECT);
-    ck_assert_int_eq(route_classify("/redirect/x"), ROUTE_REDIRECT_SUB);
-    ck_assert_int_eq(route_classify("/master/redirect/"), ROUTE_REDIRECT_SUB);
-    ck_assert_int_eq(route_classify("/redirects"), ROUTE_PROXY);
-    ck_assert_int_eq(route_classify("/leaderd/v1/leader"), ROUTE_LEADERD_LEADER);
-    ck_assert_int_eq(route_classify("/leaderd/health"), ROUTE_LEADERD_HEALTH);
-    ck_assert_int_eq(route_classify("/leaderd/metrics"), ROUTE_LEADERD_METRICS);
-    ck_assert_int_eq(route_classify("/leaderd"), ROUTE_LEADERD_UNKNOWN);
-    ck_assert_int_eq(route_classify("/leaderd/other"), ROUTE_LEADERD_UNKNOWN);
-    ck_assert_int_eq(route_classify("/leaderdx"), ROUTE_PROXY);
+    char out[32];
+
+    ck_assert_int_eq(route_canonical("/api/v1/scheduler/", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "/api/v1/scheduler");
+    ck_assert_int_eq(route_canonical("/master/state//", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "/master/state");
+    ck_assert_int_eq(route_canonical("/", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "/");
+    ck_assert_int_eq(route_canonical("/state", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "/state");
+    ck_assert_int_eq(route_canonical("/a/very/long/path/that/does/not/fit", out, 8), -ENAMETOOLONG);
 }
 END_TEST
 
@@ -50,6 +49,8 @@ START_TEST(subscribe_json)
 
     ck_assert(route_is_subscribe("/api/v1/scheduler", "application/json", sub, strlen(sub)));
     ck_assert(route_is_subscribe("/master/api/v1", "application/json", sub, strlen(sub)));
+    ck_assert(route_is_subscribe("/api/v1/scheduler/", "application/json", sub, strlen(sub)));
+    ck_assert(route_is_subscribe("/master/api/v1//", "application/json", sub, strlen(sub)));
     ck_assert(!route_is_subscribe("/api/v1/scheduler", "application/json", accept, strlen(accept)));
     ck_assert(!route_is_subscribe("/state", "application/json", sub, strlen(sub)));
     ck_assert(!route_is_subscribe("/api/v1/scheduler", "text/plain", sub, strlen(sub)));
@@ -82,7 +83,7 @@ END_TEST
 
 int main(void)
 {
-    const TTest *const tests[] = {classify, targets, subscribe_json, subscribe_protobuf, NULL};
+    const TTest *const tests[] = {canonical, targets, subscribe_json, subscribe_protobuf, NULL};
 
     return unit_run(unit_suite("route", tests));
 }

@@ -1,0 +1,180 @@
+/* answer.c: the master's answer on its way to the client: reading its head
+ * line by line, and giving libmicrohttpd what it sends (see answer.h). */
+#include "config.h"
+
+#include "proxy/answer.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "proxy/headers.h"
+#include "proxy/local.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static struct log_ratelimit answer_limit = LOG_RATELIMIT_INIT(60000, 20);
+
+/* --- reading the head ------------------------------------------------------ */
+
+static void parse_content_length(struct ex_answer *a, const char *v, size_t len)
+{
+    char value[32];
+    char *end;
+    long long cl;
+
+    if (len >= sizeof(value))
+        return;
+    memcpy(value, v, len);
+    value[len] = '\0';
+    cl = strtoll(value, &end, 10);
+    if (*end == '\0' && cl >= 0)
+        a->content_length = cl;
+}
+
+/* Remembers what the proxy acts on; the rest only passes through. */
+static void note_header(struct ex_answer *a, const char *name, const struct header_field *f)
+{
+    if (strcasecmp(name, "Content-Length") == 0) {
+        parse_content_length(a, f->value, f->value_len);
+    } else if (strcasecmp(name, "Location") == 0) {
+        char *loc = xstrndup(f->value, f->value_len);
+        if (headers_location_host(loc, a->location, sizeof(a->location)) < 0)
+            a->location[0] = '\0';
+        free(loc);
+    } else if (strcasecmp(name, "Mesos-Stream-Id") == 0 && !a->stream_id) {
+        a->stream_id = xstrndup(f->value, f->value_len);
+    } else if (strcasecmp(name, "Connection") == 0) {
+        if (a->connection.len)
+            strbuf_append(&a->connection, ",", 1);
+        strbuf_append(&a->connection, f->value, f->value_len);
+    }
+}
+
+static void keep_header(struct ex_answer *a, const struct header_field *f)
+{
+    char *name = xstrndup(f->name, f->name_len);
+
+    note_header(a, name, f);
+    /* Hop-by-hop headers stop here; those the Connection header names are
+     * dropped when the head is complete (answer_queue). */
+    if (!headers_drop_from_response(name, NULL)) {
+        strbuf_append(&a->head, f->name, f->name_len);
+        strbuf_append(&a->head, "", 1);
+        strbuf_append(&a->head, f->value, f->value_len);
+        strbuf_append(&a->head, "", 1);
+        a->head_fields++;
+    }
+    free(name);
+}
+
+enum head_step answer_head_line(struct exchange *ex, const char *line, size_t len)
+{
+    struct ex_answer *a = &ex->ans;
+    struct header_field f;
+    int status, r;
+
+    a->head_bytes += len;
+    if (a->head_bytes > HEADERS_BYTES_MAX || a->head_fields >= HEADERS_MAX) {
+        a->head_too_large = true;
+        return HEAD_BAD;
+    }
+    if (a->planned)
+        return HEAD_MORE; /* trailers: not relayed */
+    if (a->status == 0) {
+        if (headers_parse_status_line(line, len, &status) < 0)
+            return HEAD_BAD;
+        a->status = status;
+        return HEAD_MORE;
+    }
+    r = headers_parse_field(line, len, &f);
+    if (r == -EINVAL)
+        return HEAD_BAD;
+    if (r == 0)
+        keep_header(a, &f);
+    if (r != 1)
+        return HEAD_MORE; /* folded lines (-EAGAIN) are obsolete: dropped */
+    if (a->status < 200) {
+        registry_reset_answer(ex); /* an interim answer; the real one follows */
+        return HEAD_MORE;
+    }
+    a->planned = true;
+    a->plan = policy_answer_plan(a->status, a->content_length, ex->req.subscribe, ex->req.head);
+    return HEAD_DONE;
+}
+
+/* --- giving it to libmicrohttpd ---------------------------------------------- */
+
+static void add_headers(struct exchange *ex, struct MHD_Response *r)
+{
+    const char *p = ex->ans.head.data;
+    const char *end = p + ex->ans.head.len;
+    const char *connection = ex->ans.connection.len ? ex->ans.connection.data : NULL;
+
+    while (p && p < end) {
+        const char *name = p;
+        const char *value = name + strlen(name) + 1;
+        p = value + strlen(value) + 1;
+        if (headers_connection_lists(connection, name))
+            continue;
+        if (MHD_add_response_header(r, name, value) != MHD_YES)
+            log_ratelimited(&answer_limit, LOG_INFO,
+                            "dropped answer header '%s' that the HTTP server refused", name);
+    }
+}
+
+void answer_queue(struct exchange *ex, struct MHD_Response *r)
+{
+    add_headers(ex, r);
+    if (MHD_queue_response(ex->conn, (unsigned)ex->ans.status, r) != MHD_YES)
+        log_ratelimited(&answer_limit, LOG_WARNING, "cannot queue the master's %d answer",
+                        ex->ans.status);
+    MHD_destroy_response(r);
+    metrics_count_status(&ex->p->metrics, (unsigned)ex->ans.status);
+    ex->state = EX_RELAYING;
+    registry_resume(ex);
+}
+
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* An answer without a body (HEAD, 304) keeps the length the master gave it,
+ * or has none. */
+static struct MHD_Response *bodiless_response(const struct exchange *ex)
+{
+    uint64_t size =
+        ex->ans.content_length >= 0 ? (uint64_t)ex->ans.content_length : MHD_SIZE_UNKNOWN;
+
+    return MHD_create_response_from_callback(size, 16, no_body, NULL, NULL);
+}
+
+void answer_buffered(struct exchange *ex)
+{
+    bool bodiless = ex->req.head || ex->ans.status == 304 || ex->ans.status == 204;
+    size_t len = 0;
+    char *body = bodiless ? NULL : bufq_steal(&ex->ans.data, &len);
+    struct MHD_Response *r =
+        bodiless ? bodiless_response(ex)
+                 : MHD_create_response_from_buffer_with_free_callback(len, body, free);
+
+    if (!r) {
+        free(body);
+        answer_error(ex, 500, "internal", "cannot build the answer", 0);
+        return;
+    }
+    ex->p->metrics.bytes_downstream += len;
+    answer_queue(ex, r);
+}
+
+void answer_error(struct exchange *ex, unsigned status, const char *code, const char *message,
+                  unsigned retry_after)
+{
+    ex->state = EX_LOCAL;
+    metrics_count_status(&ex->p->metrics, status);
+    if (local_error(ex->conn, status, code, message, retry_after, false) != MHD_YES)
+        log_ratelimited(&answer_limit, LOG_WARNING, "cannot queue a %u answer", status);
+    registry_resume(ex);
+}

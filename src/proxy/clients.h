@@ -1,0 +1,88 @@
+/* clients.h: client connections: accepting them, counting them, and closing
+ * the ones too slow to send a request.
+ *
+ * The daemon accepts connections itself (libmicrohttpd gets each accepted
+ * socket) so that every connection is counted once, from accept until its
+ * socket is closed for good (an event stream that left libmicrohttpd
+ * included), before another is accepted. Each one may need two descriptors
+ * (its socket and its upstream connection), so at most
+ * (open-files limit - CLIENTS_FD_RESERVE) / 2 are served; up to
+ * `max-connections` of them are served, a few more are accepted only to be
+ * answered 503, and past that accepting pauses: new clients wait in the
+ * listen queue, and nothing spins. When accept() itself runs out of
+ * descriptors it pauses too, and tries again after a backoff or as soon as
+ * a connection closes. */
+#ifndef MLD_CLIENTS_H
+#define MLD_CLIENTS_H
+
+#include "base/list.h"
+#include "base/loop.h"
+#include "proxy/metrics.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Descriptors the daemon keeps for itself: standard streams, epoll,
+ * ZooKeeper, the listener, the idle upstream pool, a socket taken over from
+ * libmicrohttpd before it closes its copy. */
+#define CLIENTS_FD_RESERVE 64
+
+/* Past `max-connections`, this many more are accepted to be answered 503. */
+#define CLIENTS_HEADROOM 64
+
+struct clients_limits {
+    unsigned max_connections;  /* served at once */
+    uint64_t idle_timeout_ms;  /* a request must arrive in full within this */
+    uint64_t open_files_limit; /* the soft RLIMIT_NOFILE (0: read it now) */
+};
+
+/* One client connection. */
+struct client {
+    struct clients *owner;
+    int fd;
+    bool over_cap;   /* accepted past max-connections: answer 503 and close */
+    bool busy;       /* a request is being answered: no deadline */
+    bool taken_over; /* its socket left libmicrohttpd (see stream.h) */
+    void *conn;      /* libmicrohttpd's connection, while it has one */
+    uint64_t deadline_ns;
+    struct list_node node;      /* in owner->all */
+    struct list_node idle_node; /* in owner->idle while not busy, by deadline */
+};
+
+/* Called for every accepted connection: hand @c->fd on (to libmicrohttpd).
+ * When that fails, call clients_release(). */
+typedef void (*clients_accept_fn)(void *data, struct client *c, const struct sockaddr *sa,
+                                  socklen_t sa_len);
+
+struct clients;
+
+/* Starts accepting on @listen_fd (owned from now on), counting into @m. */
+struct clients *clients_new(struct loop *loop, int listen_fd, const struct clients_limits *lim,
+                            struct metrics *m, clients_accept_fn fn, void *data);
+
+/* Closes the listener and forgets every client (their sockets are their
+ * owners' to close); NULL is fine. */
+void clients_free(struct clients *cs);
+
+/* New limits for connections from now on. */
+void clients_set_limits(struct clients *cs, const struct clients_limits *lim);
+
+/* Stops accepting for good and closes the listener (a graceful stop). */
+void clients_stop_accepting(struct clients *cs);
+
+/* A request on @c was received in full (@busy) or answered (not busy: the
+ * next one must arrive in full within the idle timeout). */
+void clients_set_busy(struct client *c, bool busy);
+
+/* @c's socket is closed for good: forget it (and accept again if paused). */
+void clients_release(struct client *c);
+
+/* Connections counted now. */
+unsigned clients_count(const struct clients *cs);
+
+/* The most connections served at once with @limits: max-connections, or
+ * what the descriptors allow if that is less. Pure. */
+unsigned clients_serving_cap(const struct clients_limits *limits);
+
+#endif
