@@ -8,11 +8,12 @@ src_libleaderd_a_SOURCES = \
 	src/base/bufq.c src/base/bufq.h \
 	src/base/errbuf.c src/base/errbuf.h \
 	src/base/list.h \
-	src/base/loop.c src/base/loop.h \
 	src/base/log.c src/base/log.h \
+	src/base/loop.c src/base/loop.h \
 	src/base/mem.c src/base/mem.h \
 	src/base/strbuf.c src/base/strbuf.h \
 	src/base/timeutil.c src/base/timeutil.h \
+	src/base/varint.c src/base/varint.h \
 	src/zk/election.c src/zk/election.h \
 	src/zk/leader.c src/zk/leader.h \
 	src/zk/masterinfo.c src/zk/masterinfo.h \

@@ -53,11 +53,6 @@ void log_set_max_priority(int max_priority)
     atomic_store(&log_max_priority, max_priority);
 }
 
-int log_get_max_priority(void)
-{
-    return atomic_load(&log_max_priority);
-}
-
 bool log_enabled(int priority)
 {
     return priority <= atomic_load(&log_max_priority);
@@ -76,13 +71,6 @@ int log_level_parse(const char *name, int *ret_priority)
         return 0;
     }
     return -EINVAL;
-}
-
-const char *log_level_name(int priority)
-{
-    if (priority < LOG_EMERG || priority > LOG_DEBUG)
-        return "unknown";
-    return level_names[priority];
 }
 
 /* Formats the line prefix into @buf; returns its length. */

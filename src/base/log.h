@@ -29,17 +29,11 @@ void log_init(const char *ident, int max_priority);
 /* Changes the highest priority logged (LOG_ERR .. LOG_DEBUG). */
 void log_set_max_priority(int max_priority);
 
-/* Returns the highest priority logged. */
-int log_get_max_priority(void);
-
 /* Returns whether a message at @priority would be written. */
 bool log_enabled(int priority);
 
 /* Parses "error", "warning", "notice", "info" or "debug"; -EINVAL otherwise. */
 int log_level_parse(const char *name, int *ret_priority);
-
-/* Returns the name of a priority, as log_level_parse() accepts it. */
-const char *log_level_name(int priority);
 
 /* Writes one line at @priority. */
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -64,7 +64,6 @@ static void keep_header(struct ex_answer *a, const struct header_field *f)
         strbuf_append(&a->head, "", 1);
         strbuf_append(&a->head, f->value, f->value_len);
         strbuf_append(&a->head, "", 1);
-        a->head_fields++;
     }
     free(name);
 }
@@ -76,7 +75,7 @@ enum head_step answer_head_line(struct exchange *ex, const char *line, size_t le
     int status, r;
 
     a->head_bytes += len;
-    if (a->head_bytes > HEADERS_BYTES_MAX || a->head_fields >= HEADERS_MAX) {
+    if (a->head_bytes > HEADERS_BYTES_MAX) {
         a->head_too_large = true;
         return HEAD_BAD;
     }
@@ -91,6 +90,10 @@ enum head_step answer_head_line(struct exchange *ex, const char *line, size_t le
     r = headers_parse_field(line, len, &f);
     if (r == -EINVAL)
         return HEAD_BAD;
+    if (r == 0 && ++a->head_fields > HEADERS_MAX) {
+        a->head_too_large = true;
+        return HEAD_BAD;
+    }
     if (r == 0)
         keep_header(a, &f);
     if (r != 1)

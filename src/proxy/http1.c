@@ -282,7 +282,8 @@ static int after_size(struct http1_response *r, char c)
 }
 
 /* One byte of chunk framing. */
-static int chunk_framing(struct http1_response *r, char c)
+/* One character of a chunk-size line: digits, blanks, extensions, CR LF. */
+static int size_line_char(struct http1_response *r, char c)
 {
     int v;
 
@@ -308,11 +309,46 @@ static int chunk_framing(struct http1_response *r, char c)
         else if (c == '\r')
             r->chunk_state = CS_SIZE_LF;
         return 0;
-    case CS_SIZE_LF:
+    default: /* CS_SIZE_LF */
         if (c != '\n')
             return reject(r, "a chunk size line without its line end");
         end_of_size_line(r);
         return 0;
+    }
+}
+
+/* One character after the last chunk: trailer lines, then the blank line. */
+static int trailer_char(struct http1_response *r, char c)
+{
+    switch ((enum chunk_state)r->chunk_state) {
+    case CS_TRAILER_START:
+        if (c == '\n')
+            r->phase = HTTP1_DONE;
+        else
+            r->chunk_state = c == '\r' ? CS_FINAL_LF : CS_TRAILER;
+        return 0;
+    case CS_TRAILER:
+        if (++r->head_bytes > HTTP1_HEAD_MAX)
+            return reject(r, "trailers larger than 64 KiB");
+        if (c == '\n')
+            r->chunk_state = CS_TRAILER_START;
+        return 0;
+    default: /* CS_FINAL_LF */
+        if (c != '\n')
+            return reject(r, "a trailer line that is not valid");
+        r->phase = HTTP1_DONE;
+        return 0;
+    }
+}
+
+static int chunk_framing(struct http1_response *r, char c)
+{
+    switch ((enum chunk_state)r->chunk_state) {
+    case CS_SIZE:
+    case CS_SIZE_WS:
+    case CS_EXT:
+    case CS_SIZE_LF:
+        return size_line_char(r, c);
     case CS_DATA_CR:
         if (c == '\r')
             r->chunk_state = CS_DATA_LF;
@@ -327,22 +363,9 @@ static int chunk_framing(struct http1_response *r, char c)
         r->chunk_state = CS_SIZE;
         return 0;
     case CS_TRAILER_START:
-        if (c == '\n')
-            r->phase = HTTP1_DONE;
-        else
-            r->chunk_state = c == '\r' ? CS_FINAL_LF : CS_TRAILER;
-        return 0;
     case CS_TRAILER:
-        if (++r->head_bytes > HTTP1_HEAD_MAX)
-            return reject(r, "trailers larger than 64 KiB");
-        if (c == '\n')
-            r->chunk_state = CS_TRAILER_START;
-        return 0;
     case CS_FINAL_LF:
-        if (c != '\n')
-            return reject(r, "a trailer line that is not valid");
-        r->phase = HTTP1_DONE;
-        return 0;
+        return trailer_char(r, c);
     case CS_DATA:
         break;
     }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "proxy/route.h"
+#include "base/varint.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -86,37 +87,22 @@ static bool json_is_subscribe(const char *body, size_t len)
     return yes;
 }
 
-static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
-{
-    uint64_t v = 0;
-
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *ret = v;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Finds the varint value of top-level field @field in a protobuf message. */
 static bool protobuf_field(const uint8_t *p, const uint8_t *end, uint32_t field, uint64_t *ret)
 {
     uint64_t key, v;
 
-    while (p < end && varint(&p, end, &key)) {
+    while (p < end && varint_read(&p, end, &key)) {
         uint32_t wire = (uint32_t)(key & 7);
         if (wire == 0) {
-            if (!varint(&p, end, &v))
+            if (!varint_read(&p, end, &v))
                 return false;
             if ((key >> 3) == field) {
                 *ret = v;
                 return true;
             }
         } else if (wire == 2) {
-            if (!varint(&p, end, &v) || v > (uint64_t)(end - p))
+            if (!varint_read(&p, end, &v) || v > (uint64_t)(end - p))
                 return false;
             p += v;
         } else if (wire == 1 || wire == 5) {

@@ -110,12 +110,6 @@ int upstream_start(struct upstream *u, struct upstream_transfer *t,
                    const struct upstream_request *req, const struct upstream_callbacks *cb,
                    void *owner);
 
-/* Whether @t runs. */
-static inline bool upstream_running(const struct upstream_transfer *t)
-{
-    return t->engine != NULL;
-}
-
 /* Stops a running call at once (its connection is closed, never reused);
  * done is not called. Safe on a transfer that is not running, and from
  * inside the call's own callbacks. */

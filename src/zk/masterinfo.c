@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "zk/masterinfo.h"
+#include "base/varint.h"
 #include "base/mem.h"
 #include "base/strbuf.h"
 
@@ -303,19 +304,7 @@ enum { PB_VARINT = 0, PB_FIXED64 = 1, PB_BYTES = 2, PB_FIXED32 = 5 };
 
 static int pb_varint(struct pb *r, uint64_t *ret)
 {
-    uint64_t v = 0;
-
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p >= r->end)
-            return -EINVAL;
-        uint8_t b = *r->p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *ret = v;
-            return 0;
-        }
-    }
-    return -EINVAL;
+    return varint_read(&r->p, r->end, ret) ? 0 : -EINVAL;
 }
 
 static int pb_key(struct pb *r, uint32_t *field, uint32_t *wire)
