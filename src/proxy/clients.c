@@ -8,6 +8,9 @@
 #include "base/mem.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -34,6 +37,7 @@ struct clients {
     struct loop_timer sweep_timer;
     struct list all;  /* struct client, by node */
     struct list idle; /* not busy, oldest deadline first */
+    unsigned closed_since_trim;
     clients_accept_fn on_accept;
     void *data;
 };
@@ -170,6 +174,20 @@ static void on_listen(struct loop_io *io, uint32_t events)
     }
 }
 
+/* Each connection's request memory (libmicrohttpd's pool) is freed when it
+ * closes or its stream is taken over: after a wave of closes, the freed
+ * pages go back to the system instead of staying resident. At most once per
+ * sweep. */
+static void trim_heap(struct clients *cs)
+{
+    if (cs->closed_since_trim < TRIM_AFTER_CLOSED)
+        return;
+    cs->closed_since_trim = 0;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 /* --- slow clients ---------------------------------------------------------- */
 
 /* libmicrohttpd's idle timeout restarts with every byte, so a client that
@@ -190,6 +208,7 @@ static void on_sweep(struct loop_timer *timer)
         cs->m->connections_timed_out++;
         list_remove(&cs->idle, n); /* once */
     }
+    trim_heap(cs);
     loop_timer_arm_ms(cs->loop, timer, SWEEP_INTERVAL_MS);
 }
 
@@ -212,6 +231,7 @@ void clients_release(struct client *c)
     list_remove(&cs->all, &c->node);
     list_remove(&cs->idle, &c->idle_node);
     free(c);
+    cs->closed_since_trim++;
     maybe_resume(cs);
 }
 
