@@ -32,6 +32,7 @@ src_libleaderd_a_SOURCES = \
 	src/service/cfg.c src/service/cfg.h \
 	src/service/cfgvalue.c src/service/cfgvalue.h \
 	src/service/fdlimit.c src/service/fdlimit.h \
+	src/service/listenaddr.c src/service/listenaddr.h \
 	src/service/daemon.c src/service/daemon.h \
 	src/service/listener.c src/service/listener.h \
 	src/service/notify.c src/service/notify.h

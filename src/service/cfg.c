@@ -8,7 +8,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "service/cfgvalue.h"
-#include "service/listener.h"
+#include "service/listenaddr.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -29,7 +29,7 @@
 
 enum value_type {
     T_STRING,    /* any non-empty text */
-    T_LISTEN,    /* a listen address, checked by listener_parse() */
+    T_LISTEN,    /* a listen address, checked by listenaddr_parse() */
     T_ZK,        /* a ZooKeeper URL, checked by zkurl_parse() once all is read */
     T_SCHEME,    /* http or https */
     T_PATH_LIST, /* comma-separated URL paths, may be empty */
@@ -333,7 +333,7 @@ static int read_number(const struct setting *s, const char *value, unsigned long
 /* Checks text values; 0 when @value may be stored. */
 static int check_text(const struct setting *s, const char *value, struct errbuf *err)
 {
-    struct listener_spec spec;
+    struct listenaddr spec;
     const char *key = s->pub.key;
     int r;
 
@@ -345,7 +345,7 @@ static int check_text(const struct setting *s, const char *value, struct errbuf 
         return errbuf_set(err, -EINVAL, "'%s' must not be empty", key);
     if (s->type == T_SCHEME && strcmp(value, "http") != 0 && strcmp(value, "https") != 0)
         return errbuf_set(err, -EINVAL, "'%s' = '%s' is not %s", key, value, type_hint(s->type));
-    if (s->type == T_LISTEN && (r = listener_parse(value, &spec, err)) < 0)
+    if (s->type == T_LISTEN && (r = listenaddr_parse(value, &spec, err)) < 0)
         return errbuf_prefix(err, r, "'%s' = '%s'", key, value);
     return 0;
 }
@@ -563,7 +563,7 @@ static int file_line(struct reader *rd, char *line, const char *where, struct er
 static int check_section(const struct cfg *cfg, size_t k, struct errbuf *err)
 {
     const struct cfg_cluster *c = &cfg->clusters[k];
-    struct listener_spec mine, theirs;
+    struct listenaddr mine, theirs;
 
     for (size_t i = 0; i < 2; i++) {
         size_t need = i == 0 ? IDX_ZK : IDX_LISTEN;
@@ -573,11 +573,11 @@ static int check_section(const struct cfg *cfg, size_t k, struct errbuf *err)
                               "own 'zk' and 'listen')",
                               c->section, c->name, settings[need].pub.key);
     }
-    if (listener_parse(c->listen, &mine, NULL) < 0)
+    if (listenaddr_parse(c->listen, &mine, NULL) < 0)
         return -EINVAL; /* checked when it was read */
     for (size_t j = 0; j < k; j++) {
         const struct cfg_cluster *o = &cfg->clusters[j];
-        if (listener_parse(o->listen, &theirs, NULL) == 0 && listener_conflict(&mine, &theirs))
+        if (listenaddr_parse(o->listen, &theirs, NULL) == 0 && listenaddr_conflict(&mine, &theirs))
             return errbuf_set(err, -EADDRINUSE,
                               "%s: cluster '%s' listens on '%s', as cluster '%s' does on '%s' "
                               "(%s)",
@@ -1219,11 +1219,11 @@ void cfg_warn(const struct cfg *cfg, cfg_warn_fn *fn, void *data)
 
     for (size_t k = 0; k < cfg->n_clusters; k++) {
         const struct cfg_cluster *c = &cfg->clusters[k];
-        struct listener_spec spec;
+        struct listenaddr spec;
         char who[CFG_CLUSTER_NAME_MAX + 16] = "";
         if (c->name[0])
             snprintf(who, sizeof(who), "cluster '%s': ", c->name);
-        if (listener_parse(c->listen, &spec, NULL) == 0 && !listener_is_loopback(&spec))
+        if (listenaddr_parse(c->listen, &spec, NULL) == 0 && !listenaddr_is_loopback(&spec))
             warnf(fn, data,
                   "%slistening on '%s', which is not a loopback address: every host that can "
                   "reach it can use the Mesos API with the credentials its calls carry",

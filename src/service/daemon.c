@@ -300,13 +300,13 @@ static int start(struct daemon *d)
         log_error("%s", err.msg);
         return -1;
     }
+    cfg_cluster_copy(&d->started, c); /* what runs until a restart; its socket file goes at exit */
     d->loop = loop_new();
     d->store = leader_store_new();
     if (!d->loop || tracker_start(&tc, d->store, &d->tracker) < 0) {
         close(fd);
         return -1;
     }
-    cfg_cluster_copy(&d->started, c);
     d->proxy = proxy_new(d->loop, d->store, &c->proxy, fd, d->listen_name);
     if (!d->proxy)
         return -1;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "service/listener.h"
+#include "service/listenaddr.h"
 #include "base/mem.h"
 
 #include <arpa/inet.h>
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -68,120 +68,15 @@ static int from_systemd(int *ret_fd, char *name, size_t size, struct errbuf *err
     return 0;
 }
 
-/* The host part of "[v6]:port" or "host:port"; *ret_rest gets what follows
- * it (":port", or something else when the spec is malformed). */
-static int split_host(const char *spec, struct listener_spec *ret, const char **ret_rest,
-                      struct errbuf *err)
-{
-    const char *end;
-    size_t len;
-
-    if (spec[0] == '[') {
-        end = strchr(spec, ']');
-        if (!end)
-            return errbuf_set(err, -EINVAL, "'[' without ']' around an IPv6 address");
-        spec++;
-        *ret_rest = end + 1;
-    } else {
-        end = strrchr(spec, ':');
-        if (!end)
-            end = spec + strlen(spec);
-        *ret_rest = end;
-    }
-    len = (size_t)(end - spec);
-    if (len > LISTENER_HOST_MAX)
-        return errbuf_set(err, -EINVAL, "the host is longer than %d bytes", LISTENER_HOST_MAX);
-    memcpy(ret->host, spec, len);
-    ret->host[len] = '\0';
-    return 0;
-}
-
-static int parse_port(const char *text, unsigned *ret, struct errbuf *err)
-{
-    size_t digits = strspn(text, "0123456789");
-
-    if (!*text)
-        return errbuf_set(err, -EINVAL, "the port is missing: expecting HOST:PORT");
-    if (digits == 0 || digits > 5 || text[digits] != '\0' || strtoul(text, NULL, 10) > 65535)
-        return errbuf_set(err, -EINVAL, "the port '%.16s' is not a number from 0 to 65535", text);
-    *ret = (unsigned)strtoul(text, NULL, 10);
-    return 0;
-}
-
-static int parse_tcp(const char *spec, struct listener_spec *ret, struct errbuf *err)
-{
-    const char *rest = "";
-    int r;
-
-    if (strspn(spec, "0123456789") == strlen(spec))
-        return errbuf_set(err, -EINVAL,
-                          "not HOST:PORT, [V6]:PORT or unix:/PATH (127.0.0.1:%.5s: port %.5s "
-                          "on loopback)",
-                          spec, spec);
-    r = split_host(spec, ret, &rest, err);
-    if (r < 0)
-        return r;
-    if (*rest != ':')
-        return errbuf_set(err, -EINVAL,
-                          "the port is missing: expecting HOST:PORT, [V6]:PORT or "
-                          "unix:/PATH");
-    if (!ret->host[0])
-        return errbuf_set(err, -EINVAL,
-                          "the host is missing (127.0.0.1%s: loopback, 0.0.0.0%s: every IPv4 "
-                          "address)",
-                          rest, rest);
-    return parse_port(rest + 1, &ret->port, err);
-}
-
-int listener_parse(const char *spec, struct listener_spec *ret, struct errbuf *err)
-{
-    struct listener_spec out = {0};
-    int r;
-
-    if (strncmp(spec, "unix:", 5) == 0) {
-        if (spec[5] != '/')
-            return errbuf_set(err, -EINVAL, "a Unix socket needs an absolute path (unix:/PATH)");
-        if (strlen(spec + 5) > LISTENER_PATH_MAX)
-            return errbuf_set(err, -ENAMETOOLONG, "the socket path is longer than %d bytes",
-                              LISTENER_PATH_MAX);
-        out.is_unix = true;
-        snprintf(out.path, sizeof(out.path), "%s", spec + 5);
-    } else if ((r = parse_tcp(spec, &out, err)) < 0) {
-        return r;
-    }
-    *ret = out;
-    return 0;
-}
-
-bool listener_is_loopback(const struct listener_spec *spec)
-{
-    return spec->is_unix || strncmp(spec->host, "127.", 4) == 0 || strcmp(spec->host, "::1") == 0 ||
-           strcmp(spec->host, "localhost") == 0;
-}
-
-static bool wildcard(const char *host)
-{
-    return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || strcmp(host, "*") == 0;
-}
-
-bool listener_conflict(const struct listener_spec *a, const struct listener_spec *b)
-{
-    if (a->is_unix || b->is_unix)
-        return a->is_unix && b->is_unix && strcmp(a->path, b->path) == 0;
-    if (a->port == 0 || a->port != b->port)
-        return false;
-    return strcasecmp(a->host, b->host) == 0 || wildcard(a->host) || wildcard(b->host);
-}
-
 static int open_tcp(const char *spec, int *ret_fd, struct errbuf *err)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    struct listener_spec parsed;
+    struct listenaddr parsed;
     char port[8];
     struct addrinfo *ai;
     int fd, rc, one = 1;
 
-    rc = listener_parse(spec, &parsed, err);
+    rc = listenaddr_parse(spec, &parsed, err);
     if (rc < 0)
         return errbuf_prefix(err, rc, "cannot listen on '%s'", spec);
     snprintf(port, sizeof(port), "%u", parsed.port);

@@ -1,6 +1,6 @@
 /* check_cfg.c: unit tests of configuration loading and precedence, the
  * [cluster] sections, the comparison and reload rules of clusters, the
- * value readers (cfgvalue.c), the listen address parser (listener.c), the
+ * value readers (cfgvalue.c), the listen address parser (listenaddr.c), the
  * open-files arithmetic (fdlimit.c), and that --help, the man page and the
  * service unit agree with the table of settings. */
 #include "config.h"
@@ -8,7 +8,7 @@
 #include "service/cfg.h"
 #include "service/cfgvalue.h"
 #include "service/fdlimit.h"
-#include "service/listener.h"
+#include "service/listenaddr.h"
 #include "unit/unit.h"
 
 #include <check.h>
@@ -277,25 +277,25 @@ START_TEST(listen_checked_when_read)
 }
 END_TEST
 
-START_TEST(listener_parse_and_conflicts)
+START_TEST(listenaddr_parse_and_conflicts)
 {
-    struct listener_spec a, b;
+    struct listenaddr a, b;
 
-    ck_assert_int_eq(listener_parse("[::1]:5050", &a, NULL), 0);
+    ck_assert_int_eq(listenaddr_parse("[::1]:5050", &a, NULL), 0);
     ck_assert_str_eq(a.host, "::1");
     ck_assert_uint_eq(a.port, 5050);
-    ck_assert(listener_is_loopback(&a));
-    ck_assert_int_eq(listener_parse("0.0.0.0:5050", &b, NULL), 0);
-    ck_assert(!listener_is_loopback(&b));
-    ck_assert(listener_conflict(&a, &b)); /* the wildcard takes every address */
-    ck_assert_int_eq(listener_parse("127.0.0.1:5051", &b, NULL), 0);
-    ck_assert(!listener_conflict(&a, &b));
-    ck_assert_int_eq(listener_parse("127.0.0.1:0", &a, NULL), 0);
-    ck_assert_int_eq(listener_parse("127.0.0.1:0", &b, NULL), 0);
-    ck_assert(!listener_conflict(&a, &b)); /* any free port: never the same */
-    ck_assert_int_eq(listener_parse("unix:/run/a.sock", &a, NULL), 0);
-    ck_assert(a.is_unix && listener_is_loopback(&a));
-    ck_assert(listener_conflict(&a, &a));
+    ck_assert(listenaddr_is_loopback(&a));
+    ck_assert_int_eq(listenaddr_parse("0.0.0.0:5050", &b, NULL), 0);
+    ck_assert(!listenaddr_is_loopback(&b));
+    ck_assert(listenaddr_conflict(&a, &b)); /* the wildcard takes every address */
+    ck_assert_int_eq(listenaddr_parse("127.0.0.1:5051", &b, NULL), 0);
+    ck_assert(!listenaddr_conflict(&a, &b));
+    ck_assert_int_eq(listenaddr_parse("127.0.0.1:0", &a, NULL), 0);
+    ck_assert_int_eq(listenaddr_parse("127.0.0.1:0", &b, NULL), 0);
+    ck_assert(!listenaddr_conflict(&a, &b)); /* any free port: never the same */
+    ck_assert_int_eq(listenaddr_parse("unix:/run/a.sock", &a, NULL), 0);
+    ck_assert(a.is_unix && listenaddr_is_loopback(&a));
+    ck_assert(listenaddr_conflict(&a, &a));
 }
 END_TEST
 
@@ -774,7 +774,7 @@ int main(void)
                                   tls_files_checked,
                                   listen_mode_and_unknown_variables,
                                   listen_checked_when_read,
-                                  listener_parse_and_conflicts,
+                                  listenaddr_parse_and_conflicts,
                                   directory_is_not_a_file,
                                   suggestions_and_missing_values,
                                   unreadable_files_name_their_line,
