@@ -11,15 +11,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: no escape codes in a log or a pipe.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 say() { printf '   %s\n' "$*"; }
 
 step "Installing what is missing and building"
 scripts/deps.sh test
 [ -x configure ] || autoreconf -fi >/dev/null
 mkdir -p build
-(cd build && { [ -f Makefile ] || ../configure -q; } && make -j"$(nproc)" -s >/dev/null &&
-    make -s tests/standin/mesos-standin >/dev/null)
+# The same -Werror build as scripts/test.sh (and CI), so that running both
+# in either order builds once, the same way.
+(cd build && { [ -f Makefile ] || ../configure -q --enable-werror; } &&
+    make -j"$(nproc)" -s >/dev/null && make -s tests/standin/mesos-standin >/dev/null)
 bin=$top/build
 
 sandbox=$(mktemp -d /tmp/mesos-leaderd-sandbox.XXXXXX)

@@ -10,6 +10,10 @@ builddir="${BUILDDIR:-build}"
 [ -x configure ] || autoreconf -fi
 mkdir -p "$builddir"
 cd "$builddir"
-[ -f Makefile ] || ../configure --enable-werror ${CONFIGURE_FLAGS:-}
+# Configure unless an earlier run did, with --enable-werror (an existing
+# build without it, e.g. configured by hand, is configured again).
+if [ ! -f Makefile ] || ! ./config.status --config | grep -q -e "--enable-werror"; then
+    ../configure --enable-werror ${CONFIGURE_FLAGS:-}
+fi
 make -j"$(nproc)"
 make -j"$(nproc)" check

@@ -39,6 +39,9 @@ src_libleaderd_a_SOURCES = \
 	src/proxy/upstream.c src/proxy/upstream.h src/proxy/upstream_engine.h \
 	src/proxy/upstream_core.c src/proxy/upstream_curl.c src/proxy/upstream_native.c \
 	src/service/cfg.c src/service/cfg.h \
+	src/service/cfgvalue.c src/service/cfgvalue.h \
+	src/service/fdlimit.c src/service/fdlimit.h \
+	src/service/listenaddr.c src/service/listenaddr.h \
 	src/service/daemon.c src/service/daemon.h \
 	src/service/listener.c src/service/listener.h \
 	src/service/notify.c src/service/notify.h
@@ -48,7 +51,7 @@ LEADERD_LIBS = src/libleaderd.a $(ZK_LIBS) $(JSONC_LIBS) $(MHD_LIBS) $(CURL_LIBS
 	$(SYSTEMD_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += src/cmd/mesos-leader
-src_cmd_mesos_leader_SOURCES = src/cmd/mesos-leader.c
+src_cmd_mesos_leader_SOURCES = src/cmd/mesos-leader.c src/cmd/watch.c src/cmd/watch.h
 src_cmd_mesos_leader_CPPFLAGS = $(AM_CPPFLAGS) $(ZK_CFLAGS)
 src_cmd_mesos_leader_LDADD = $(LEADERD_LIBS)
 

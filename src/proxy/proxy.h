@@ -26,6 +26,11 @@ struct proxy_config {
     unsigned retry_tries;            /* attempts per call (307, 503, refused) */
     uint64_t retry_budget_ms;        /* ... all within this time */
     struct upstream_config upstream;
+    /* Shared reads of heavy state endpoints: identical concurrent GETs of
+     * one of @shared_reads (each also matching under "/master/") share one
+     * upstream call; an answer may be reused for @state_cache_ttl_ms. */
+    uint64_t state_cache_ttl_ms;     /* 0: answers are not reused */
+    const char *const *shared_reads; /* paths ("/state"), NULL-terminated; NULL or empty: off */
 };
 
 struct proxy;

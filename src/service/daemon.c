@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "base/strbuf.h"
 #include "proxy/proxy.h"
+#include "service/fdlimit.h"
 #include "service/listener.h"
 #include "service/notify.h"
 #include "zk/report.h"
@@ -44,12 +45,7 @@ struct daemon {
     uint64_t drain_deadline_ns;
     bool ready;
     bool stopping;
-    struct {
-        char *listen;
-        unsigned listen_mode;
-        uint64_t client_idle_timeout_ms;
-        unsigned max_connections;
-    } started; /* what only a restart changes */
+    struct cfg_cluster started; /* the cluster as started: what only a restart changes */
     char *last_status;
 };
 
@@ -110,7 +106,7 @@ static void on_watchdog_timer(struct loop_timer *timer)
 
 /* --- reload --------------------------------------------------------------- */
 
-static void restart_tracker(struct daemon *d, const struct cfg *cfg)
+static void restart_tracker(struct daemon *d, const struct cfg_cluster *cfg)
 {
     const struct leader_snapshot *seed = leader_store_get(d->store);
     struct tracker_config tc = {.url = &cfg->zk_url,
@@ -125,43 +121,60 @@ static void restart_tracker(struct daemon *d, const struct cfg *cfg)
     leader_snapshot_unref(seed);
 }
 
+static void log_cfg_warning(void *data, const char *msg)
+{
+    (void)data;
+    log_warning("%s", msg);
+}
+
+/* Until the daemon serves several clusters, a configuration with sections
+ * must name exactly one. */
+static int check_one_cluster(const struct cfg *cfg, struct errbuf *err)
+{
+    if (cfg->n_clusters == 1)
+        return 0;
+    return errbuf_set(err, -ENOTSUP, "'%s' describes %zu clusters; this daemon serves one",
+                      cfg->config_file, cfg->n_clusters);
+}
+
+static int load_next(struct daemon *d, struct cfg *ret, struct errbuf *err)
+{
+    enum cfg_action action;
+    int r = cfg_load(d->argc, d->argv, ret, &action, err);
+
+    if (r == 0 && (r = check_one_cluster(ret, err)) < 0)
+        cfg_done(ret);
+    return r;
+}
+
 static void reload(struct daemon *d)
 {
     struct cfg next;
+    struct cfg_cluster *c;
     struct errbuf err = {{0}};
-    enum cfg_action action;
 
     notify_reloading();
     log_notice("reloading the configuration");
-    if (cfg_load(d->argc, d->argv, &next, &action, &err) < 0) {
+    if (load_next(d, &next, &err) < 0) {
         log_error("configuration refused, keeping the old one: %s", err.msg);
         notify_ready(d->last_status ? d->last_status : "reload refused");
         return;
     }
-    cfg_warn(&next);
+    cfg_warn(&next, log_cfg_warning, NULL);
     log_set_max_priority(next.log_level);
-    /* Compared with what runs (set at start), not with the last reload. */
-    if (strcmp(next.listen, d->started.listen) != 0 || next.listen_mode != d->started.listen_mode)
-        log_warning("'listen' or 'listen-mode' changed: that takes a restart; still on %s",
-                    d->listen_name);
-    if (next.client_idle_timeout_ms != d->started.client_idle_timeout_ms)
-        log_warning("'client-idle-timeout' changed: that takes a restart");
-    if (next.max_connections > d->started.max_connections) {
-        log_warning("'max-connections' can grow past %u only with a restart",
-                    d->started.max_connections);
-        next.max_connections = d->started.max_connections;
-        next.proxy.max_connections = d->started.max_connections;
-    }
-    if (!zkurl_equal(&next.zk_url, &d->cfg.zk_url) ||
-        next.zk_session_timeout_ms != d->cfg.zk_session_timeout_ms) {
-        char *url = zkurl_to_redacted(&next.zk_url);
+    c = &next.clusters[0];
+    /* Compared with what runs since the start, not with the last reload. */
+    cfg_cluster_hold_restart(&d->started, c, log_cfg_warning, NULL);
+    if (!zkurl_equal(&c->zk_url, &d->cfg.clusters[0].zk_url) ||
+        c->zk_session_timeout_ms != d->cfg.clusters[0].zk_session_timeout_ms) {
+        char *url = zkurl_to_redacted(&c->zk_url);
         log_notice("ZooKeeper settings changed; now tracking %s", url);
         free(url);
-        restart_tracker(d, &next);
+        restart_tracker(d, c);
     }
     cfg_done(&d->cfg);
     d->cfg = next;
-    proxy_reconfigure(d->proxy, &d->cfg.proxy);
+    proxy_reconfigure(d->proxy, &d->cfg.clusters[0].proxy);
     notify_ready(d->last_status ? d->last_status : "reloaded");
     log_notice("configuration reloaded");
 }
@@ -224,6 +237,7 @@ static void on_signal(struct loop_io *io, uint32_t events)
 static int setup_signals(struct daemon *d)
 {
     sigset_t set;
+    int r;
 
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
@@ -232,40 +246,68 @@ static int setup_signals(struct daemon *d)
     sigaddset(&set, SIGHUP);
     if (getpid() == 1)
         sigaddset(&set, SIGCHLD);
-    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
-        return -errno;
+    /* pthread_sigmask() returns its error; it does not set errno. */
+    r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (r != 0)
+        return -r;
     d->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     return d->signal_fd < 0 ? -errno : 0;
 }
 
+/* Raises the soft limit of open files to the hard one and warns when
+ * max-connections needs more than that (see fdlimit.h). */
+static void check_open_files(const struct cfg *cfg)
+{
+    uint64_t before, limit, wanted = 0;
+    int r = fdlimit_raise(&before, &limit);
+
+    if (r < 0)
+        log_warning("cannot raise the open files limit from %llu: %s", (unsigned long long)before,
+                    strerror(-r));
+    else if (limit != before)
+        log_debug("raised the open files limit from %llu to %llu", (unsigned long long)before,
+                  (unsigned long long)limit);
+    for (size_t k = 0; k < cfg->n_clusters; k++)
+        wanted += cfg->clusters[k].max_connections;
+    if (wanted > fdlimit_max_connections(limit))
+        log_warning("'max-connections' = %llu needs %llu open files (%d per connection and %d), "
+                    "but the limit is %llu: at most %llu connections can be served; raise "
+                    "LimitNOFILE= (or ulimit -n) or lower max-connections",
+                    (unsigned long long)wanted, (unsigned long long)fdlimit_needed(wanted),
+                    FDLIMIT_PER_CONNECTION, FDLIMIT_RESERVED, (unsigned long long)limit,
+                    (unsigned long long)fdlimit_max_connections(limit));
+}
+
 static int start(struct daemon *d)
 {
-    struct tracker_config tc = {.url = &d->cfg.zk_url,
-                                .session_timeout_ms = (int)d->cfg.zk_session_timeout_ms,
-                                .read_all = true};
+    struct cfg_cluster *c = &d->cfg.clusters[0];
+    struct tracker_config tc = {
+        .url = &c->zk_url, .session_timeout_ms = (int)c->zk_session_timeout_ms, .read_all = true};
     struct errbuf err = {{0}};
-    int fd;
+    int fd, r;
 
-    if (setup_signals(d) < 0) {
-        log_error("cannot set up signal handling: %m");
+    if ((r = setup_signals(d)) < 0) {
+        log_error("cannot set up signal handling: %s", strerror(-r));
         return -1;
     }
-    if (listener_open(d->cfg.listen, d->cfg.listen_mode, &fd, d->listen_name,
-                      sizeof(d->listen_name), &err) < 0) {
+    if (check_one_cluster(&d->cfg, &err) < 0) {
         log_error("%s", err.msg);
         return -1;
     }
+    check_open_files(&d->cfg);
+    if (listener_open(c->listen, c->listen_mode, &fd, d->listen_name, sizeof(d->listen_name),
+                      &err) < 0) {
+        log_error("%s", err.msg);
+        return -1;
+    }
+    cfg_cluster_copy(&d->started, c); /* what runs until a restart; its socket file goes at exit */
     d->loop = loop_new();
     d->store = leader_store_new();
     if (!d->loop || tracker_start(&tc, d->store, &d->tracker) < 0) {
         close(fd);
         return -1;
     }
-    d->started.listen = xstrdup(d->cfg.listen);
-    d->started.listen_mode = d->cfg.listen_mode;
-    d->started.client_idle_timeout_ms = d->cfg.client_idle_timeout_ms;
-    d->started.max_connections = d->cfg.max_connections;
-    d->proxy = proxy_new(d->loop, d->store, &d->cfg.proxy, fd, d->listen_name);
+    d->proxy = proxy_new(d->loop, d->store, &c->proxy, fd, d->listen_name);
     if (!d->proxy)
         return -1;
     loop_io_add(d->loop, &d->signal_io, d->signal_fd, EPOLLIN, on_signal, d);
@@ -277,7 +319,7 @@ static int start(struct daemon *d)
     if (d->watchdog_ms > 0)
         loop_timer_arm_ms(d->loop, &d->watchdog_timer, d->watchdog_ms / 2);
     proxy_set_observer(d->proxy, on_leader, d);
-    char *url = zkurl_to_redacted(&d->cfg.zk_url);
+    char *url = zkurl_to_redacted(&c->zk_url);
     log_notice("mesos-leaderd %s listening on %s%s, following %s", PACKAGE_VERSION, d->listen_name,
                listener_is_activated() ? " (socket activation)" : "", url);
     free(url);
@@ -298,8 +340,9 @@ static void teardown(struct daemon *d)
     loop_free(d->loop);
     if (d->signal_fd >= 0)
         close(d->signal_fd);
-    listener_cleanup(d->started.listen ? d->started.listen : d->cfg.listen);
-    free(d->started.listen);
+    if (d->started.listen)
+        listener_cleanup(d->started.listen);
+    cfg_cluster_done(&d->started);
     free(d->last_status);
     cfg_done(&d->cfg);
 }
@@ -310,7 +353,7 @@ int daemon_run(struct cfg *cfg, int argc, char *const argv[])
     int status = EXIT_SUCCESS;
 
     memset(cfg, 0, sizeof(*cfg));
-    cfg_warn(&d.cfg);
+    cfg_warn(&d.cfg, log_cfg_warning, NULL);
     if (start(&d) < 0 || loop_run(d.loop) < 0)
         status = EXIT_FAILURE;
     if (status == EXIT_SUCCESS)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "service/listener.h"
+#include "service/listenaddr.h"
 #include "base/mem.h"
 
 #include <arpa/inet.h>
@@ -67,46 +68,22 @@ static int from_systemd(int *ret_fd, char *name, size_t size, struct errbuf *err
     return 0;
 }
 
-/* Splits "host:port" / "[v6]:port" into @host and @port. */
-static int split(const char *spec, char *host, size_t hsize, char *port, size_t psize)
-{
-    const char *colon;
-    size_t hlen;
-
-    if (spec[0] == '[') {
-        const char *close = strchr(spec, ']');
-        if (!close || close[1] != ':')
-            return -EINVAL;
-        hlen = (size_t)(close - spec - 1);
-        memcpy(host, spec + 1, hlen < hsize ? hlen : 0);
-        colon = close + 1;
-    } else {
-        colon = strrchr(spec, ':');
-        if (!colon)
-            return -EINVAL;
-        hlen = (size_t)(colon - spec);
-        memcpy(host, spec, hlen < hsize ? hlen : 0);
-    }
-    if (hlen == 0 || hlen >= hsize || strlen(colon + 1) == 0 || strlen(colon + 1) >= psize)
-        return -EINVAL;
-    host[hlen] = '\0';
-    snprintf(port, psize, "%s", colon + 1);
-    return 0;
-}
-
 static int open_tcp(const char *spec, int *ret_fd, struct errbuf *err)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    char host[256], port[16];
+    struct listenaddr parsed;
+    char port[8];
     struct addrinfo *ai;
     int fd, rc, one = 1;
 
-    if (split(spec, host, sizeof(host), port, sizeof(port)) < 0)
-        return errbuf_set(err, -EINVAL, "'%s' is not HOST:PORT, [V6]:PORT or unix:/PATH", spec);
-    rc = getaddrinfo(host, port, &hints, &ai);
+    rc = listenaddr_parse(spec, &parsed, err);
+    if (rc < 0)
+        return errbuf_prefix(err, rc, "cannot listen on '%s'", spec);
+    snprintf(port, sizeof(port), "%u", parsed.port);
+    rc = getaddrinfo(parsed.host, port, &hints, &ai);
     if (rc != 0)
-        return errbuf_set(err, -EINVAL, "cannot resolve listen address '%s': %s", spec,
-                          gai_strerror(rc));
+        return errbuf_set(err, -EINVAL, "cannot resolve the host '%s' of listen address '%s': %s",
+                          parsed.host, spec, gai_strerror(rc));
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         rc = errbuf_set(err, -errno, "cannot create a socket for '%s': %m", spec);

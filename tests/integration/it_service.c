@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -504,6 +505,219 @@ START_TEST(secrets_stay_secret)
 }
 END_TEST
 
+/* Runs the daemon with @args (and @env), waits for its exit and returns
+ * its exit status; its stdout and stderr go to *@ret_out and *@ret_err. */
+static int run_daemon(const char *const *env, const char *const *args, char **ret_out,
+                      char **ret_err)
+{
+    struct proc *p = daemon_with_env(env, args);
+    int status = WEXITSTATUS(wait_status(p));
+
+    *ret_out = proc_output(p, PROC_STDOUT);
+    *ret_err = proc_output(p, PROC_STDERR);
+    proc_stop(p);
+    return status;
+}
+
+/* --test-config refuses a listen value the daemon could not open, saying
+ * why on plain lines (no log prefix), and a directory as the file; the
+ * daemon says what is wrong with a port instead of "cannot resolve". */
+START_TEST(test_config_says_what_is_wrong)
+{
+    static const struct {
+        const char *value, *why;
+    } bad[] = {
+        {"5050", "mesos-leaderd: option --listen: 'listen' = '5050': not HOST:PORT, [V6]:PORT or "
+                 "unix:/PATH (127.0.0.1:5050: port 5050 on loopback)\n"},
+        {"localhost", "'listen' = 'localhost': the port is missing"},
+        {":5054", "'listen' = ':5054': the host is missing"},
+        {"127.0.0.1:", "'listen' = '127.0.0.1:': the port is missing"},
+    };
+    char *dir = harness_mkdtemp("it-test-config"), *out, *err, listen[64];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_int_eq(
+            run_daemon(NULL,
+                       (const char *[]){"-t", "-c", "/dev/null", "--listen", bad[i].value, NULL},
+                       &out, &err),
+            1);
+        ck_assert_str_eq(out, "");
+        ck_assert_msg(strstr(err, bad[i].why), "'%s' lacks '%s'", err, bad[i].why);
+        ck_assert_msg(strncmp(err, "mesos-leaderd: ", 15) == 0, "not a plain line: '%s'", err);
+        ck_assert_ptr_null(strstr(err, "loopback address"));
+        free(out);
+        free(err);
+    }
+    ck_assert_int_eq(run_daemon(NULL, (const char *[]){"-t", "-c", dir, NULL}, &out, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "cannot read the configuration file"));
+    ck_assert_ptr_nonnull(strstr(err, "Is a directory"));
+    free(out);
+    free(err);
+    /* A warning of -t is a plain line too. */
+    snprintf(listen, sizeof(listen), "0.0.0.0:%d", harness_free_port());
+    ck_assert_int_eq(
+        run_daemon(NULL, (const char *[]){"-t", "-c", "/dev/null", "-l", listen, NULL}, &out, &err),
+        0);
+    ck_assert_ptr_nonnull(strstr(out, "configuration OK"));
+    ck_assert_msg(strncmp(err, "mesos-leaderd: warning: listening on '0.0.0.0:", 46) == 0, "%s",
+                  err);
+    free(out);
+    free(err);
+    /* Starting for real: the port is named as what is wrong. */
+    ck_assert_int_eq(
+        run_daemon(NULL, (const char *[]){"-c", "/dev/null", "--listen", "127.0.0.1:abc", NULL},
+                   &out, &err),
+        1);
+    ck_assert_ptr_nonnull(strstr(err, "the port 'abc' is not a number from 0 to 65535"));
+    ck_assert_ptr_null(strstr(err, "resolve"));
+    free(out);
+    free(err);
+    harness_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* A reload checks listen as a start would, and warns about every setting
+ * that only a restart changes, keeping the value it started with. */
+START_TEST(reload_checks_and_warns_from_the_table)
+{
+    char *zk_url = it_new_zk_url();
+    struct it_master *m = it_master_start(zk_url, "rt", NULL);
+    char *dir = harness_mkdtemp("it-reload-rules"), conf[512], content[512], url[96], want[256];
+    int port = harness_free_port(), other = harness_free_port();
+    struct proc *d;
+
+    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
+    snprintf(content, sizeof(content), "zk = %s\nlisten = 127.0.0.1:%d\n", zk_url, port);
+    ck_assert_int_eq(harness_write_file(conf, content, strlen(content)), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/master/state", port);
+    d = daemon_with_env(NULL, (const char *[]){"-c", conf, NULL});
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR, "ready on", IT_TIMEOUT_MS, NULL), 0);
+    /* A listen value that a restart could not open is refused. */
+    snprintf(content, sizeof(content), "zk = %s\nlisten = localhost\n", zk_url);
+    ck_assert_int_eq(harness_write_file(conf, content, strlen(content)), 0);
+    proc_signal(d, SIGHUP);
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR,
+                                      "configuration refused, keeping the old one: ", IT_TIMEOUT_MS,
+                                      NULL),
+                     0);
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR,
+                                      ":2: 'listen' = 'localhost': the port is "
+                                      "missing",
+                                      IT_TIMEOUT_MS, NULL),
+                     0);
+    /* Settings only a restart changes: warned about, the old value kept. */
+    snprintf(content, sizeof(content),
+             "zk = %s\nlisten = 127.0.0.1:%d\nclient-idle-timeout = 90s\n"
+             "max-connections = 20000\nmax-body = 1MiB\n",
+             zk_url, other);
+    ck_assert_int_eq(harness_write_file(conf, content, strlen(content)), 0);
+    proc_output_mark(d, PROC_STDERR);
+    proc_signal(d, SIGHUP);
+    ck_assert_int_eq(
+        proc_wait_output(d, PROC_STDERR, "configuration reloaded", IT_TIMEOUT_MS, NULL), 0);
+    snprintf(want, sizeof(want),
+             "'listen' changed to 127.0.0.1:%d: that takes a restart; still 127.0.0.1:%d", other,
+             port);
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR, want, IT_TIMEOUT_MS, NULL), 0);
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR,
+                                      "'client-idle-timeout' changed to 90s: that takes a "
+                                      "restart; still 60s",
+                                      IT_TIMEOUT_MS, NULL),
+                     0);
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR,
+                                      "'max-connections' = 20000: it can grow past 10000 only "
+                                      "with a restart; still 10000",
+                                      IT_TIMEOUT_MS, NULL),
+                     0);
+    ck_assert_int_eq(it_request("GET", url, NULL, NULL, NULL), 200);
+    proc_signal(d, SIGTERM);
+    ck_assert_int_eq(WEXITSTATUS(wait_status(d)), 0);
+    proc_stop(d);
+    it_master_stop(m);
+    harness_rm_rf(dir);
+    free(dir);
+    free(zk_url);
+}
+END_TEST
+
+/* The daemon raises its soft limit of open files to the hard one, and warns
+ * when max-connections needs more than that. */
+START_TEST(open_files_limit)
+{
+    const char *argv[20];
+    char script[1024], listen[64], limits_path[64], want[128], *limits = NULL, *err;
+    int argc = it_daemon_argv(argv, 16);
+    struct rlimit rl;
+    struct proc *p;
+
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", harness_free_port());
+    /* Hard and soft 1000: (1000 - 64) / 2 = 468 connections. */
+    snprintf(script, sizeof(script),
+             "ulimit -n 1000 && exec '%s' -c /dev/null --zk zk://127.0.0.1:1/x --listen %s",
+             argv[argc - 1], listen);
+    p = proc_start((const char *[]){"/bin/sh", "-c", script, NULL}, NULL, NULL);
+    ck_assert_int_eq(proc_wait_output(p, PROC_STDERR,
+                                      "'max-connections' = 10000 needs 20064 open files (2 per "
+                                      "connection and 64), but the limit is 1000: at most 468 "
+                                      "connections can be served",
+                                      IT_TIMEOUT_MS, NULL),
+                     0);
+    proc_stop(p);
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max <= 256)
+        return; /* nothing to raise */
+    snprintf(script, sizeof(script),
+             "ulimit -S -n 256 && exec '%s' -c /dev/null --zk zk://127.0.0.1:1/x --listen %s "
+             "--log-level debug --max-connections 10",
+             argv[argc - 1], listen);
+    p = proc_start((const char *[]){"/bin/sh", "-c", script, NULL}, NULL, NULL);
+    snprintf(want, sizeof(want), "raised the open files limit from 256 to %llu",
+             (unsigned long long)rl.rlim_max);
+    ck_assert_int_eq(proc_wait_output(p, PROC_STDERR, want, IT_TIMEOUT_MS, NULL), 0);
+    ck_assert_int_eq(proc_wait_output(p, PROC_STDERR, "listening on", IT_TIMEOUT_MS, NULL), 0);
+    snprintf(limits_path, sizeof(limits_path), "/proc/%d/limits", (int)proc_pid(p));
+    ck_assert_int_eq(harness_read_file(limits_path, &limits, NULL), 0);
+    snprintf(want, sizeof(want), "Max open files            %-20llu %-20llu",
+             (unsigned long long)rl.rlim_max, (unsigned long long)rl.rlim_max);
+    ck_assert_msg(strstr(limits, want), "%s lacks '%s'", limits, want);
+    err = proc_output(p, PROC_STDERR);
+    ck_assert_ptr_null(strstr(err, "open files (2 per")); /* 10 connections fit */
+    free(err);
+    free(limits);
+    proc_stop(p);
+}
+END_TEST
+
+/* --test-config checks [cluster] sections; errors name the line. */
+START_TEST(test_config_clusters)
+{
+    char *dir = harness_mkdtemp("it-clusters"), conf[512], want[1200], *out, *err;
+    const char *two = "max-body = 1MiB\n\n[cluster a]\nzk = zk://127.0.0.1:1/a\n"
+                      "listen = 127.0.0.1:15050\n\n[cluster b]\nzk = zk://127.0.0.1:1/b\n"
+                      "listen = 127.0.0.1:15051\n";
+    const char *twice = "[cluster a]\nzk = zk://127.0.0.1:1/a\nlisten = 127.0.0.1:15050\n"
+                        "[cluster a]\nzk = zk://127.0.0.1:1/b\nlisten = 127.0.0.1:15051\n";
+
+    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
+    ck_assert_int_eq(harness_write_file(conf, two, strlen(two)), 0);
+    ck_assert_int_eq(run_daemon(NULL, (const char *[]){"-t", "-c", conf, NULL}, &out, &err), 0);
+    snprintf(want, sizeof(want), "configuration OK (%s, 2 clusters)\n", conf);
+    ck_assert_str_eq(out, want);
+    free(out);
+    free(err);
+    ck_assert_int_eq(harness_write_file(conf, twice, strlen(twice)), 0);
+    ck_assert_int_eq(run_daemon(NULL, (const char *[]){"-t", "-c", conf, NULL}, &out, &err), 1);
+    snprintf(want, sizeof(want),
+             "mesos-leaderd: %s:4: cluster 'a' is defined twice (first at %s:1)", conf, conf);
+    ck_assert_msg(strstr(err, want), "'%s' lacks '%s'", err, want);
+    free(out);
+    free(err);
+    harness_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {notifications,
@@ -516,6 +730,10 @@ int main(void)
                                   unix_socket,
                                   journal_prefixes,
                                   secrets_stay_secret,
+                                  test_config_says_what_is_wrong,
+                                  reload_checks_and_warns_from_the_table,
+                                  open_files_limit,
+                                  test_config_clusters,
                                   NULL};
 
     return it_run(it_suite("service", tests, 90), 1);

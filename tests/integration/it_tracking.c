@@ -33,10 +33,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zookeeper/zookeeper.h>
@@ -1639,6 +1641,337 @@ START_TEST(ensemble_server_lost_no_gap)
 END_TEST
 
 /* ---------------------------------------------------------------------------
+ * mesos-leader --watch, --exec, --config
+ * ------------------------------------------------------------------------- */
+
+/* Waits until @p printed a line holding @needle on stdout (after the mark). */
+static void wait_stdout(struct proc *p, const char *needle)
+{
+    int r = proc_wait_output(p, PROC_STDOUT, needle, WAIT_MS, NULL);
+
+    if (r < 0) {
+        char *out = proc_output(p, PROC_STDOUT), *err = proc_output(p, PROC_STDERR);
+        ck_abort_msg("no line with '%s' (%s); stdout:\n%s\nstderr:\n%s", needle, strerror(-r), out,
+                     err);
+    }
+}
+
+/* Ends a watcher with @sig and returns what it printed; asserts exit 0. */
+static char *stop_watcher(struct proc *p, int sig)
+{
+    struct cli r;
+
+    ck_assert_int_eq(proc_signal(p, sig), 0);
+    cli_finish(p, &r);
+    ck_assert_msg(r.status == 0, "exit %d after signal %d; stderr '%s'", r.status, sig, r.err);
+    free(r.err);
+    return r.out;
+}
+
+/* --watch prints the leader, then one line per change: plain, --json and
+ * --all, until SIGTERM or SIGINT, which end it with status 0. */
+START_TEST(watch_prints_each_change)
+{
+    char *url = zk_url(zk1, "/w1/mesos"), *out, *second, want[4096], a1[512], ab[1024], b1[512];
+    struct standin *a = standin_start(url, (const char *const[]){"--id", "watch-a", NULL}), *b;
+    struct proc *plain = cli_start("--zk", url, "--watch", NULL);
+    struct proc *json = cli_start("--zk", url, "--watch", "--json", NULL);
+    struct proc *all = cli_start("--zk", url, "--watch", "--all", NULL);
+    const char *none = "no leader: no master is registered under '/w1/mesos'";
+    json_object *j;
+
+    snprintf(a1, sizeof(a1), "%s %s leader", a->address, a->name);
+    wait_stdout(all, a1);
+    wait_stdout(plain, a->address);
+    wait_stdout(json, "\"watch-a\"");
+    b = standin_start(url, (const char *const[]){"--id", "watch-b", NULL});
+    snprintf(ab, sizeof(ab), "%s; %s %s standby", a1, b->address, b->name);
+    snprintf(b1, sizeof(b1), "%s %s leader", b->address, b->name);
+    snprintf(want, sizeof(want), "%s\n%s\n%s\n", a->address, b->address, none);
+    wait_stdout(all, ab);
+    standin_stop(a);
+    wait_stdout(plain, b->address);
+    wait_stdout(json, "\"watch-b\"");
+    wait_stdout(all, b1);
+    standin_stop(b);
+    wait_stdout(plain, none);
+    wait_stdout(json, "null");
+    wait_stdout(all, none);
+
+    out = stop_watcher(plain, SIGTERM);
+    ck_assert_str_eq(out, want);
+    free(out);
+    out = stop_watcher(json, SIGINT);
+    second = strchr(out, '\n') + 1;
+    j = json_tokener_parse(out); /* parses the first line */
+    ck_assert_str_eq(jstr(j, "id"), "watch-a");
+    json_object_put(j);
+    j = json_tokener_parse(second);
+    ck_assert_str_eq(jstr(j, "id"), "watch-b");
+    json_object_put(j);
+    ck_assert_str_eq(strchr(second, '\n') + 1, "null\n");
+    free(out);
+    out = stop_watcher(all, SIGTERM);
+    snprintf(want, sizeof(want), "%s\n%s\n%s\n%s\n", a1, ab, b1, none);
+    ck_assert_str_eq(out, want);
+    free(out);
+    free(url);
+}
+END_TEST
+
+/* What the command of watch_exec_one_run_at_a_time uses. */
+struct exec_dir {
+    char *dir, *runs, *gate, *script;
+};
+
+/* The command records the start of a run (with the time, the leader's id
+ * from MESOS_LEADER_JSON and MESOS_LEADER), waits until the test lets it
+ * go (a line in a FIFO), and records its end. Each record is one line
+ * appended with O_APPEND in one write: no lock needed. */
+static struct exec_dir exec_dir_new(void)
+{
+    struct exec_dir e = {.dir = harness_mkdtemp("it-exec")};
+    char *text;
+
+    e.runs = xasprintf("%s/runs", e.dir);
+    e.gate = xasprintf("%s/gate", e.dir);
+    e.script = xasprintf("%s/record.sh", e.dir);
+    ck_assert_int_eq(mkfifo(e.gate, 0600), 0);
+    text = xasprintf("json=$(printf '%%s' \"$MESOS_LEADER_JSON\" | grep -o '\"id\":\"[^\"]*\"' ||\n"
+                     "      printf '%%s' \"$MESOS_LEADER_JSON\")\n"
+                     "echo \"start $(date +%%s%%N) json=$json leader=$MESOS_LEADER\" >>'%s'\n"
+                     "read _ <'%s'\n"
+                     "echo \"end $(date +%%s%%N)\" >>'%s'\n",
+                     e.runs, e.gate, e.runs);
+    ck_assert_int_eq(harness_write_file(e.script, text, strlen(text)), 0);
+    free(text);
+    return e;
+}
+
+static void exec_dir_free(struct exec_dir *e)
+{
+    harness_rm_rf(e->dir);
+    free(e->dir);
+    free(e->runs);
+    free(e->gate);
+    free(e->script);
+}
+
+/* Counts the lines of the record starting with @word. */
+static int count_lines(const char *path, const char *word)
+{
+    char *text = NULL;
+    int n = 0;
+
+    if (harness_read_file(path, &text, NULL) < 0)
+        return 0;
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, word, strlen(word)) == 0)
+            n++;
+    }
+    free(text);
+    return n;
+}
+
+struct run_count {
+    const char *path, *word;
+    int n;
+};
+
+static bool has_runs(void *arg)
+{
+    struct run_count *c = arg;
+
+    return count_lines(c->path, c->word) >= c->n;
+}
+
+/* Lets the run waiting on the gate go on: opening the FIFO without a
+ * reader fails, so this succeeds once the command waits on it. */
+static bool release_once(void *arg)
+{
+    const struct exec_dir *e = arg;
+    int fd = open(e->gate, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return false;
+    ck_assert_int_eq(write(fd, "\n", 1), 1);
+    close(fd);
+    return true;
+}
+
+/* Waits for run @n to start, checks that it started after run n-1 ended,
+ * that it was given @id and @leader, and lets it go on if @release. */
+static void expect_run(const struct exec_dir *e, int n, const char *id, const char *leader,
+                       bool release)
+{
+    struct run_count starts = {e->runs, "start ", n};
+    char *text = NULL, want[256];
+    const char *last;
+
+    ck_assert_msg(wait_until(has_runs, &starts, WAIT_MS), "run %d did not start", n);
+    ck_assert_int_eq(count_lines(e->runs, "start "), n);
+    ck_assert_int_eq(count_lines(e->runs, "end "), n - 1);
+    ck_assert_int_eq(harness_read_file(e->runs, &text, NULL), 0);
+    last = text;
+    for (const char *l = text; (l = strstr(l, "start ")); l++)
+        last = l;
+    snprintf(want, sizeof(want), " json=%s leader=%s\n", id, leader);
+    ck_assert_msg(strstr(last, want), "run %d: '%s' lacks '%s'", n, last, want);
+    free(text);
+    if (release)
+        ck_assert_msg(wait_until(release_once, (void *)e, WAIT_MS), "run %d never waited", n);
+}
+
+/* The record alternates start and end lines, each run starting after the
+ * previous one ended. */
+static void assert_no_overlap(const char *path, int runs)
+{
+    char *text = NULL, *save = NULL;
+    long long last_end = 0, start = 0, t;
+    int i = 0;
+
+    ck_assert_int_eq(harness_read_file(path, &text, NULL), 0);
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save), i++) {
+        bool is_start = strncmp(l, "start ", 6) == 0;
+        ck_assert_msg(is_start == (i % 2 == 0), "line %d out of order: '%s'", i, l);
+        t = atoll(strchr(l, ' ') + 1);
+        ck_assert_msg(is_start ? t >= last_end : t >= start, "line %d: '%s' overlaps", i, l);
+        if (is_start)
+            start = t;
+        else
+            last_end = t;
+    }
+    ck_assert_int_eq(i, 2 * runs);
+    free(text);
+}
+
+/* --exec runs the command at start and once per change, never two at once;
+ * changes while it runs make one later run, with the leader of the moment. */
+START_TEST(watch_exec_one_run_at_a_time)
+{
+    char *url = zk_url(zk1, "/w2/mesos"), *out;
+    struct exec_dir e = exec_dir_new();
+    struct standin *a = standin_start(url, (const char *const[]){"--id", "x-a", NULL}), *b, *c, *d;
+    struct proc *w;
+
+    w = cli_start("--zk", url, "--watch", "--verbose", "--exec", "sh", e.script, NULL);
+    expect_run(&e, 1, "\"id\":\"x-a\"", a->address, true);
+    b = standin_start(url, (const char *const[]){"--id", "x-b", NULL}); /* a standby: no run */
+    standin_stop(a);
+    expect_run(&e, 2, "\"id\":\"x-b\"", b->address, false);
+    /* Two changes while run 2 waits (the watcher logs each): one run 3. */
+    c = standin_start(url, (const char *const[]){"--id", "x-c", NULL});
+    standin_stop(b);
+    ck_assert_int_eq(proc_wait_output(w, PROC_STDERR, c->address, WAIT_MS, NULL), 0);
+    d = standin_start(url, (const char *const[]){"--id", "x-d", NULL});
+    standin_stop(c);
+    ck_assert_int_eq(proc_wait_output(w, PROC_STDERR, d->address, WAIT_MS, NULL), 0);
+    ck_assert_msg(wait_until(release_once, &e, WAIT_MS), "run 2 never waited");
+    expect_run(&e, 3, "\"id\":\"x-d\"", d->address, true);
+    standin_stop(d);
+    expect_run(&e, 4, "null", "", true);
+    ck_assert(wait_until(has_runs, &(struct run_count){e.runs, "end ", 4}, WAIT_MS));
+
+    out = stop_watcher(w, SIGTERM);
+    ck_assert_str_eq(out, ""); /* with --exec, the command speaks */
+    free(out);
+    assert_no_overlap(e.runs, 4);
+    exec_dir_free(&e);
+    free(url);
+}
+END_TEST
+
+/* --config and --cluster take the URL from the daemon's file. */
+START_TEST(cli_config_and_cluster)
+{
+    char *url_a = zk_url(zk1, "/w3/a"), *url_b = zk_url(zk1, "/w3/b");
+    char *dir = harness_mkdtemp("it-tracking"), *multi = xasprintf("%s/multi.conf", dir);
+    char *single = xasprintf("%s/single.conf", dir), *text;
+    struct standin *a = standin_start(url_a, NULL), *b = standin_start(url_b, NULL);
+    struct cli r;
+
+    text = xasprintf("[cluster a]\nzk = %s\nlisten = 127.0.0.1:5050\n\n[cluster b]\nzk = %s\n"
+                     "listen = 127.0.0.1:5051\n",
+                     url_a, url_b);
+    ck_assert_int_eq(harness_write_file(multi, text, strlen(text)), 0);
+    free(text);
+    text = xasprintf("zk = %s\n", url_b);
+    ck_assert_int_eq(harness_write_file(single, text, strlen(text)), 0);
+    free(text);
+
+    cli(&r, "--config", multi, "--cluster", "b", NULL);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    text = xasprintf("%s\n", b->address);
+    ck_assert_str_eq(r.out, text);
+    free(text);
+    cli_done(&r);
+    cli(&r, "--config", single, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(strtok(r.out, "\n"), b->address);
+    cli_done(&r);
+    cli(&r, "--config", multi, NULL);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "describes several clusters: name one with --cluster (a, b)");
+    cli_done(&r);
+    cli(&r, "--config", multi, "--cluster", "c", NULL);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "has no cluster 'c' (it has: a, b)");
+    cli_done(&r);
+    cli(&r, "--config", single, "--cluster", "a", NULL);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "has no [cluster] sections");
+    cli_done(&r);
+
+    standin_stop(a);
+    standin_stop(b);
+    harness_rm_rf(dir);
+    free(multi);
+    free(single);
+    free(dir);
+    free(url_a);
+    free(url_b);
+}
+END_TEST
+
+/* Every line of --help fits 80 columns; a bad URL names where it came from;
+ * usage errors say what is wrong. */
+START_TEST(cli_help_and_usage_errors)
+{
+    char *bin = harness_builddir_path("src/cmd/mesos-leader"), *save = NULL;
+    char *url = zk_url(zk1, "/w4/mesos");
+    struct proc *p;
+    struct cli r;
+
+    cli(&r, "--help", NULL);
+    ck_assert_int_eq(r.status, 0);
+    for (char *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+        ck_assert_msg(strlen(l) <= 80, "%zu columns: '%s'", strlen(l), l);
+    cli_done(&r);
+    p = proc_start((const char *[]){bin, NULL}, (const char *[]){"MESOS_LEADERD_ZK=bogus", NULL},
+                   NULL);
+    ck_assert_ptr_nonnull(p);
+    cli_finish(p, &r);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "invalid ZooKeeper URL (MESOS_LEADERD_ZK): ");
+    cli_done(&r);
+    cli(&r, "--zk", NULL);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "option '--zk' needs a value");
+    cli_done(&r);
+    cli(&r, "--exec", "true", NULL);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "add --watch");
+    cli_done(&r);
+    cli(&r, "--zk", url, "--watch", "--exec", "/nonexistent/cmd", NULL);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "cannot run '/nonexistent/cmd': No such file or directory");
+    cli_done(&r);
+    free(url);
+    free(bin);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------
  * Regressions: bugs of src/zk/tracker.c this suite found
  * ------------------------------------------------------------------------- */
 
@@ -1856,6 +2189,10 @@ static Suite *tracking_suite(void)
     tcase_add_test(cli_tc, cli_all_in_election_order);
     tcase_add_test(cli_tc, cli_file_url);
     tcase_add_test(cli_tc, acl_digest_credentials);
+    tcase_add_test(cli_tc, watch_prints_each_change);
+    tcase_add_test(cli_tc, watch_exec_one_run_at_a_time);
+    tcase_add_test(cli_tc, cli_config_and_cluster);
+    tcase_add_test(cli_tc, cli_help_and_usage_errors);
     suite_add_tcase(s, cli_tc);
 
     tcase_add_test(restart, zk_restart_tracking_resumes);
