@@ -73,6 +73,13 @@ int log_level_parse(const char *name, int *ret_priority)
     return -EINVAL;
 }
 
+const char *log_level_name(int priority)
+{
+    if (priority < LOG_EMERG || priority > LOG_DEBUG)
+        return "unknown";
+    return level_names[priority];
+}
+
 /* Formats the line prefix into @buf; returns its length. */
 static size_t format_prefix(char *buf, size_t size, int priority)
 {

@@ -35,6 +35,9 @@ bool log_enabled(int priority);
 /* Parses "error", "warning", "notice", "info" or "debug"; -EINVAL otherwise. */
 int log_level_parse(const char *name, int *ret_priority);
 
+/* Returns the name of a priority, as log_level_parse() accepts it. */
+const char *log_level_name(int priority);
+
 /* Writes one line at @priority. */
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -22,6 +22,7 @@
 #define SWEEP_INTERVAL_MS 500 /* how often slow connections are looked for */
 #define BACKOFF_MIN_MS    50  /* accept() out of descriptors: first pause */
 #define BACKOFF_MAX_MS    1000
+#define TRIM_AFTER_CLOSED 256 /* connections gone before the heap is trimmed */
 
 struct clients {
     struct loop *loop;
