@@ -121,7 +121,9 @@ static void add_headers(struct exchange *ex, struct MHD_Response *r)
         p = value + strlen(value) + 1;
         if (headers_connection_lists(connection, name))
             continue;
-        if (MHD_add_response_header(r, name, value) != MHD_YES)
+        /* libmicrohttpd refuses an empty value: a blank is the same field
+         * value once the client trims it (RFC 9110 5.5). */
+        if (MHD_add_response_header(r, name, *value ? value : " ") != MHD_YES)
             log_ratelimited(&answer_limit, LOG_INFO,
                             "dropped answer header '%s' that the HTTP server refused", name);
     }

@@ -349,6 +349,10 @@ static void on_upstream_done(void *owner, enum upstream_result rc, const char *d
         return;
     }
     loop_timer_cancel(ex->p->loop, &ex->timer);
+    if (rc == UPSTREAM_OK && !ex->ans.planned) {
+        fail_upstream(ex, UPSTREAM_PROTOCOL, "the answer ended within its head");
+        return;
+    }
     if (rc != UPSTREAM_OK && !(ex->ans.planned && ex->ans.plan == PLAN_RETRY)) {
         attempt_failed(ex, rc, detail);
         return;

@@ -312,21 +312,21 @@ static bool may_send_again(const struct upstream_conn *c)
     return c->reused && !c->resent && !c->resp.started && (c->resendable || c->sent == 0);
 }
 
-/* Sending failed. Before the answer began: the call fails (or goes again);
- * after, the master stopped reading and the answer decides. */
+static bool receive(struct upstream_conn *c);
+
+static void on_send_failed(struct loop_timer *timer)
+{
+    receive(timer->data); /* an answer waiting, or the end: ended() decides */
+}
+
+/* Sending failed: the master stopped reading. It may have answered first (a
+ * 413 to a body too large): that answer decides, so what it sent is read
+ * before anything is concluded (from the loop: never inside start()). */
 static void send_failed(struct upstream_conn *c)
 {
     c->sending = false;
-    if (c->resp.started) {
-        watch(c, EPOLLIN);
-        return;
-    }
-    if (may_send_again(c))
-        send_again(c);
-    else if (c->sent == 0)
-        fail_soon(c, UPSTREAM_REFUSED, "the connection closed before the call was sent");
-    else
-        fail_soon(c, UPSTREAM_DROPPED, "the connection closed as the call was sent");
+    watch(c, EPOLLIN);
+    set_timer(c, on_send_failed, 0);
 }
 
 static void send_request(struct upstream_conn *c)
@@ -440,6 +440,8 @@ static void ended(struct upstream_conn *c, int err)
     if (!c->resp.started) {
         if (may_send_again(c))
             send_again(c);
+        else if (c->sent == 0)
+            fail(c, UPSTREAM_REFUSED, "the connection closed before the call was sent");
         else
             fail(c, UPSTREAM_DROPPED,
                  err ? "the connection was reset before any answer"
