@@ -55,6 +55,7 @@ struct st_config {
     char *tls_cert;
     char *tls_key;
     bool no_register;
+    bool no_address_ip; /* MasterInfo without address.ip */
     char *require_auth; /* "user:password" or NULL */
 
     /* Known once HTTP is bound. */
