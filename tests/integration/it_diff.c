@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 /* How long the client waits for what one step calls for. */
-#define STEP_TIMEOUT_MS 5000
+#define STEP_TIMEOUT_MS 10000
 
 /* The call made through the daemon after each case. */
 #define FOLLOW_UP "GET /master/health HTTP/1.1\r\nHost: diff\r\nConnection: close\r\n\r\n"
