@@ -16,7 +16,8 @@
 #include <strings.h>
 
 /* ===========================================================================
- * The allowed differences, all of them. mesos-leaderd(8) lists the same.
+ * The allowed differences, all of them; mesos-leaderd(8) lists the same.
+ * The brackets say where each is coded.
  *
  *  1. Hop-by-hop headers (Connection, Keep-Alive, Proxy-*, TE, Trailer,
  *     Transfer-Encoding, Upgrade, and any header a Connection header of the
@@ -24,30 +25,31 @@
  *     left out on both sides, bodies are compared with the chunked framing
  *     removed, and a Content-Length may appear on one side only (when both
  *     have one, they must agree). For answers and for the requests the
- *     master receives.                                   header_rules[], below
- *  2. Date, on both sides.                              header_rules[]
+ *     master receives. [header_rules, view_build, diffhttp.c]
+ *  2. Date, on both sides. [header_rules]
  *  3. X-Forwarded-For and Via added on the request the master receives: one
  *     element more at the end; the client's own elements all kept, in order.
- *                                                        header_rules[]
+ *     [header_rules, added_at_end]
  *  4. Host on the request the master receives (the daemon names the
- *     master).                                           header_rules[]
- *  5. Expect is not forwarded.                           header_rules[]
+ *     master). [header_rules]
+ *  5. Expect is not forwarded. [header_rules]
  *  6. The request line the master receives says HTTP/1.1, also for an
- *     HTTP/1.0 client.                                   UPSTREAM_VERSION
+ *     HTTP/1.0 client. [UPSTREAM_VERSION]
  *  7. Request trailers and chunk extensions are not forwarded: the stand-in
  *     records neither, so there is nothing to leave out.
  *  8. Interim 1xx answers from the master are not relayed: the master's are
  *     left out; the client sees only the final answer, and libmicrohttpd in
  *     the daemon answers "100 Continue" itself to a request that expects it.
- *                                                        OWN_INTERIM_STATUS
- *  9. Answer trailers are not relayed: left out on both sides.
+ *     [OWN_INTERIM_STATUS, check_interim]
+ *  9. Answer trailers are not relayed: left out on both sides (diffhttp.c
+ *     keeps them apart from the headers).
  * 10. An answer the master cuts short: when it is small enough to be read
  *     whole first, the client gets 502 with the daemon's JSON error
  *     ({"error":...,"source":"mesos-leaderd"}); a larger one, or an event
  *     stream, ends abnormally (closed before its end), as it did: the same
- *     head and a prefix of the body.                    READ_WHOLE_MAX
+ *     head and a prefix of the body. [READ_WHOLE_MAX, compare_answer]
  * 11. An answer head above 8 KiB: 502 with the daemon's JSON error (as
- *     nginx does with its default buffers).              HEAD_MAX
+ *     nginx does with its default buffers). [HEAD_MAX, compare_answer]
  * ========================================================================= */
 
 /* Where a header rule applies. */
