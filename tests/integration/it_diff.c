@@ -348,6 +348,7 @@ static int run_corpus(struct diff_env *e, struct strbuf *failed)
     char *dir = harness_srcdir_path("tests/diff/corpus");
     struct dirent **files = NULL;
     int n = scandir(dir, &files, case_file, alphasort), played = 0, n_failed = 0;
+    uint64_t started = now_ms();
 
     ck_assert_msg(n > 0, "no cases in %s", dir);
     for (int i = 0; i < n; i++) {
@@ -374,7 +375,8 @@ static int run_corpus(struct diff_env *e, struct strbuf *failed)
     }
     free(files);
     free(dir);
-    printf("%s: %d of %d cases differ\n", e->engine, n_failed, played);
+    printf("%s: %d of %d cases differ (played in %.2f s)\n", e->engine, n_failed, played,
+           (double)(now_ms() - started) / 1000.0);
     fflush(stdout);
     ck_assert_msg(played > 0, "DIFF_CASES selects no case");
     return n_failed;
