@@ -171,22 +171,24 @@ static bool answers_done(const struct dc_side *s, const void *write_failed)
     return answers_in(s, *(const bool *)write_failed);
 }
 
-/* Whether the body of the last answer holds the text @until. */
-static bool until_seen(const struct dc_side *s, const void *until)
+/* Whether the body of the last answer holds the text @until, or that
+ * answer is complete without it (the text will not come). */
+static bool until_done(const struct dc_side *s, const void *until)
 {
     struct dh_requests reqs;
     struct dh_answers got;
-    bool seen = false;
+    bool done = false;
 
     dh_requests_parse(s->sent.data, s->sent.len, &reqs);
     dh_answers_parse(s->got.data, s->got.len, s->server_closed, &reqs, &got);
     if (got.n > 0) {
-        const struct strbuf *b = &got.v[got.n - 1].final.body;
-        seen = b->data && memmem(b->data, b->len, until, strlen(until));
+        const struct dh_message *last = &got.v[got.n - 1].final;
+        done = last->complete ||
+               (last->body.data && memmem(last->body.data, last->body.len, until, strlen(until)));
     }
     dh_requests_free(&reqs);
     dh_answers_free(&got);
-    return seen;
+    return done;
 }
 
 /* Plays the client's side of @c against @port into @s. */
@@ -200,7 +202,7 @@ static void play(int port, const struct dcase *c, struct dc_side *s)
         uint64_t deadline = now_ms() + STEP_TIMEOUT_MS;
         if (step->kind == DCASE_UNTIL) {
             s->until = step->bytes.data;
-            read_while(fd, s, until_seen, step->bytes.data, deadline);
+            read_while(fd, s, until_done, step->bytes.data, deadline);
             if (!s->server_closed && !s->timed_out) {
                 s->client_closed = true;
                 break;
@@ -358,9 +360,11 @@ static int run_corpus(struct diff_env *e, struct strbuf *failed)
         ck_assert_msg(dcase_load(path, &c, &err) == 0, "%s", err.msg);
         if (case_selected(c.name)) {
             struct strbuf report = {0};
+            uint64_t case_started = now_ms();
             int differences = run_case(e, &c, &report);
             played++;
-            printf("%s %-6s %s\n", differences ? "FAIL" : "ok  ", e->engine, c.name);
+            printf("%s %-6s %s (%llu ms)\n", differences ? "FAIL" : "ok  ", e->engine, c.name,
+                   (unsigned long long)(now_ms() - case_started));
             if (differences) {
                 print_about(c.about);
                 fputs(report.data, stdout);
