@@ -56,3 +56,25 @@ TESTS += tests/integration/it_hostile
 tests_integration_it_hostile_SOURCES = tests/integration/it_hostile.c
 tests_integration_it_hostile_CPPFLAGS = $(HARNESS_CPPFLAGS)
 tests_integration_it_hostile_LDADD = $(IT_LIBS)
+
+# The differential test: every case of tests/diff/corpus/ played straight
+# against a stand-in master and through the daemon, compared byte for byte
+# (tests/diff/README.md); the pure parts (reading HTTP, cases, comparing)
+# are a library with unit tests of their own.
+noinst_LIBRARIES += tests/diff/libdiff.a
+tests_diff_libdiff_a_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_diff_libdiff_a_SOURCES = \
+	tests/diff/diffcase.c tests/diff/diffcase.h \
+	tests/diff/diffcmp.c tests/diff/diffcmp.h \
+	tests/diff/diffhttp.c tests/diff/diffhttp.h
+check_PROGRAMS += tests/diff/check_diff
+TESTS += tests/diff/check_diff
+tests_diff_check_diff_SOURCES = tests/diff/check_diff.c
+tests_diff_check_diff_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_diff_check_diff_LDADD = tests/diff/libdiff.a $(TEST_LIBS)
+check_PROGRAMS += tests/integration/it_diff
+TESTS += tests/integration/it_diff
+tests_integration_it_diff_SOURCES = tests/integration/it_diff.c
+tests_integration_it_diff_CPPFLAGS = $(HARNESS_CPPFLAGS)
+tests_integration_it_diff_LDADD = tests/diff/libdiff.a $(IT_LIBS)
+EXTRA_DIST += tests/diff/README.md tests/diff/corpus

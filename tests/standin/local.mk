@@ -11,6 +11,7 @@ tests_standin_mesos_standin_SOURCES = \
 	tests/standin/standin_faults.c \
 	tests/standin/standin_http.c \
 	tests/standin/standin_operator.c \
+	tests/standin/standin_raw.c \
 	tests/standin/standin_sched.c \
 	tests/standin/standin_stream.c \
 	tests/standin/standin_zk.c
@@ -26,3 +27,14 @@ tests_standin_check_standin_codec_SOURCES = \
 	tests/standin/standin_codec.c
 tests_standin_check_standin_codec_CPPFLAGS = $(TEST_CPPFLAGS) $(MHD_CFLAGS)
 tests_standin_check_standin_codec_LDADD = $(TEST_LIBS) -lm
+
+# Unit tests of the raw answers: parsing their settings, the table, and
+# playing one on a socket pair.
+check_PROGRAMS += tests/standin/check_standin_raw
+TESTS += tests/standin/check_standin_raw
+tests_standin_check_standin_raw_SOURCES = \
+	tests/standin/check_standin_raw.c \
+	tests/standin/standin_raw.c \
+	tests/standin/standin_codec.c
+tests_standin_check_standin_raw_CPPFLAGS = $(TEST_CPPFLAGS) $(MHD_CFLAGS)
+tests_standin_check_standin_raw_LDADD = $(TEST_LIBS) -lpthread -lm

@@ -84,6 +84,7 @@ enum {
     OPT_TLS_CERT,
     OPT_TLS_KEY,
     OPT_NO_REGISTER,
+    OPT_NO_ADDRESS_IP,
     OPT_AUTH,
     OPT_LOG_LEVEL,
     OPT_HELP,
@@ -105,6 +106,7 @@ static const struct option options[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"no-register", no_argument, NULL, OPT_NO_REGISTER},
+    {"no-address-ip", no_argument, NULL, OPT_NO_ADDRESS_IP},
     {"require-auth", required_argument, NULL, OPT_AUTH},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, OPT_HELP},
@@ -130,6 +132,8 @@ static void usage(FILE *out)
           "  --port N                    HTTP port (0, the default: any free one)\n"
           "  --ip ADDR                   IPv4 address to bind and advertise (127.0.0.1)\n"
           "  --hostname NAME             advertised hostname (default: the ip)\n"
+          "  --no-address-ip             leave address.ip out of MasterInfo: known by\n"
+          "                              --hostname only\n"
           "  --id ID                     master ID (default: a random UUID)\n"
           "  --version V                 Mesos version to claim (1.11.0)\n"
           "  --format json|protobuf|upid znode format (json: json.info_, protobuf: info_,\n"
@@ -256,6 +260,9 @@ static int parse_one(int c, const char *name, const char *arg, int *log_level)
     switch (c) {
     case OPT_FORMAT:
         return parse_format(arg);
+    case OPT_NO_ADDRESS_IP:
+        cfg.no_address_ip = true;
+        return 0;
     case OPT_NO_REGISTER:
         cfg.no_register = true;
         return 0;
@@ -359,7 +366,7 @@ static void build_identity(void)
     mi->version = xstrdup(cfg.version);
     mi->has_address = true;
     mi->address.hostname = xstrdup(cfg.hostname);
-    mi->address.ip = xstrdup(cfg.ip);
+    mi->address.ip = cfg.no_address_ip ? NULL : xstrdup(cfg.ip);
     mi->address.port = (int32_t)cfg.bound_port;
     mi->n_capabilities = sizeof(caps) / sizeof(caps[0]);
     mi->capabilities = xcalloc(mi->n_capabilities, sizeof(char *));

@@ -13,6 +13,7 @@
  *   standin_stream.c    RecordIO event streams (heartbeats, shaping faults)
  *   standin_faults.c    the fault switches tests flip at run time
  *   standin_control.c   the /__standin/ test-control endpoints, request log
+ *   standin_raw.c       raw answers: scripted bytes written to the socket
  *   standin_codec.c     base64, gzip (stored deflate), CRC-32, UUIDs, Accept
  *
  * Every function here is called from many MHD connection threads at once
@@ -54,6 +55,7 @@ struct st_config {
     char *tls_cert;
     char *tls_key;
     bool no_register;
+    bool no_address_ip; /* MasterInfo without address.ip */
     char *require_auth; /* "user:password" or NULL */
 
     /* Known once HTTP is bound. */
@@ -305,6 +307,58 @@ enum MHD_Result st_control_handle(struct st_request *rq);
 
 /* Frees the request log. */
 void st_control_cleanup(void);
+
+/* ---------------------------------------------------------------------------
+ * Raw answers (standin_raw.c): scripted bytes written straight to the socket
+ * of a request for one path, then the connection ends.
+ * ------------------------------------------------------------------------- */
+
+#define ST_RAW_MAX_ANSWERS          32
+#define ST_RAW_MAX_PATH             1024
+#define ST_RAW_MAX_BYTES            (8u * 1024 * 1024)
+#define ST_RAW_MAX_TRICKLE_MS       1000
+#define ST_RAW_MAX_TRICKLE_TOTAL_MS 20000 /* bytes times trickle_ms */
+#define ST_RAW_MAX_HOLD_MS          60000
+
+struct st_raw_answer {
+    char *path;          /* the raw request path it answers (no query) */
+    struct strbuf bytes; /* written as they are */
+    unsigned trickle_ms; /* 0: at once; else one byte, then a pause of this many ms */
+    unsigned hold_ms;    /* keep the connection open this long after the bytes, or
+                          * until the peer closes; 0: close at once */
+    bool before_body;    /* answer as soon as the request head is in */
+};
+
+struct json_object;
+
+/* Parses the object of a "raw_answer" setting into @ret. */
+int st_raw_parse(struct json_object *spec, struct st_raw_answer *ret, struct errbuf *err);
+
+/* Frees what @a holds and zeroes it; NULL is fine. */
+void st_raw_answer_done(struct st_raw_answer *a);
+
+/* Installs @a (taken over: zeroed on success), replacing the answer for the
+ * same path; -ENOSPC when ST_RAW_MAX_ANSWERS paths have one. */
+int st_raw_set(struct st_raw_answer *a);
+
+/* How many more answers st_raw_set() would take for @path (may be NULL). */
+size_t st_raw_room(const char *path);
+
+/* Removes every raw answer. */
+void st_raw_clear(void);
+
+/* Copies the answer for @path with this @before_body into @ret (free it with
+ * st_raw_answer_done); false when there is none. */
+bool st_raw_find(const char *path, bool before_body, struct st_raw_answer *ret);
+
+/* Appends the installed answers as a JSON array (lengths, not bytes). */
+void st_raw_to_json(struct strbuf *out);
+
+/* Plays @a on the connected socket @fd: writes the bytes (trickled if asked),
+ * holds, then shuts the sending side down (the caller closes @fd). Stops
+ * early when @stopping (may be NULL) returns true. 0, or a negative errno
+ * when the peer went away or did not read. */
+int st_raw_play(int fd, const struct st_raw_answer *a, bool (*stopping)(void));
 
 /* ---------------------------------------------------------------------------
  * Codecs (standin_codec.c): pure functions.

@@ -48,6 +48,7 @@ void st_faults_init(double heartbeat_interval)
 
 void st_faults_cleanup(void)
 {
+    st_raw_clear();
     freep(&cur.override_body);
     pthread_cond_destroy(&cond);
 }
@@ -222,9 +223,33 @@ static int json_heartbeat(struct json_object *v, struct st_faults *f, struct err
     return 0;
 }
 
-/* Applies one key to @f; @release is set by "release":true. */
-static int json_key(const char *key, struct json_object *v, struct st_faults *f, bool *release,
-                    struct errbuf *err)
+/* What one POST changes besides the settings: held streams to release, and
+ * the raw answers (applied only once every key was accepted). */
+struct apply_extra {
+    bool release;
+    bool raw_given;           /* "raw_answer" was there */
+    struct st_raw_answer raw; /* the answer to install; no path: remove them all */
+};
+
+static int json_raw_answer(struct json_object *v, struct apply_extra *x, struct errbuf *err)
+{
+    st_raw_answer_done(&x->raw);
+    x->raw_given = true;
+    if (json_object_is_type(v, json_type_null))
+        return 0;
+    if (st_cfg()->tls_cert)
+        return errbuf_set(err, -EINVAL, "raw answers need plain HTTP (no --tls-cert)");
+    if (st_raw_parse(v, &x->raw, err) < 0)
+        return -EINVAL;
+    if (st_raw_room(x->raw.path) == 0)
+        return errbuf_set(err, -EINVAL, "at most %u paths may have a raw answer",
+                          ST_RAW_MAX_ANSWERS);
+    return 0;
+}
+
+/* Applies one key to @f or @x. */
+static int json_key(const char *key, struct json_object *v, struct st_faults *f,
+                    struct apply_extra *x, struct errbuf *err)
 {
     if (strcmp(key, "recovery_ms") == 0)
         return json_recovery(v, f, err);
@@ -241,7 +266,7 @@ static int json_key(const char *key, struct json_object *v, struct st_faults *f,
     if (strcmp(key, "hold_after_first") == 0)
         return get_bool(v, key, &f->hold_after_first, err);
     if (strcmp(key, "release") == 0)
-        return get_bool(v, key, release, err);
+        return get_bool(v, key, &x->release, err);
     if (strcmp(key, "redirect_to") == 0)
         return json_redirect(v, f, err);
     if (strcmp(key, "no_leader") == 0)
@@ -250,7 +275,20 @@ static int json_key(const char *key, struct json_object *v, struct st_faults *f,
         return json_heartbeat(v, f, err);
     if (strcmp(key, "status_override") == 0)
         return json_override(v, f, err);
+    if (strcmp(key, "raw_answer") == 0)
+        return json_raw_answer(v, x, err);
     return errbuf_set(err, -EINVAL, "unknown fault '%s'", key);
+}
+
+/* Installs or removes the raw answers a POST asked for. */
+static void apply_raw(struct apply_extra *x)
+{
+    if (!x->raw_given)
+        return;
+    if (!x->raw.path)
+        st_raw_clear();
+    else if (st_raw_set(&x->raw) < 0)
+        st_raw_answer_done(&x->raw); /* cannot happen: room was checked */
 }
 
 int st_faults_apply_json(const char *text, size_t len, struct errbuf *err)
@@ -258,7 +296,8 @@ int st_faults_apply_json(const char *text, size_t len, struct errbuf *err)
     struct json_tokener *tok = json_tokener_new();
     struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
     struct st_faults next;
-    bool release = false, was_holding;
+    struct apply_extra x = {0};
+    bool was_holding;
     int rc = 0;
 
     if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
@@ -269,7 +308,7 @@ int st_faults_apply_json(const char *text, size_t len, struct errbuf *err)
     st_faults_get(&next);
     json_object_object_foreach(obj, key, val)
     {
-        rc = json_key(key, val, &next, &release, err);
+        rc = json_key(key, val, &next, &x, err);
         if (rc < 0)
             break;
     }
@@ -283,10 +322,12 @@ int st_faults_apply_json(const char *text, size_t len, struct errbuf *err)
     cur = next; /* takes next.override_body */
     pthread_cond_broadcast(&cond);
     pthread_mutex_unlock(&lock);
-    if (release || (was_holding && !next.hold_after_first))
+    apply_raw(&x);
+    if (x.release || (was_holding && !next.hold_after_first))
         st_streams_release();
     st_streams_kick(); /* the shaping or heartbeat interval may have changed */
 out:
+    st_raw_answer_done(&x.raw);
     json_object_put(obj);
     json_tokener_free(tok);
     return rc;
@@ -376,8 +417,10 @@ char *st_faults_to_json(void)
                   f.coalesce_records, f.delay_ms, f.drop_streams_after);
     strbuf_printf(&sb, "\"hang\":%s,\"heartbeat_interval\":", f.hang ? "true" : "false");
     st_json_double(&sb, f.heartbeat_interval);
-    strbuf_printf(&sb, ",\"hold_after_first\":%s,\"no_leader\":%s,\"recovery_ms\":%llu,",
-                  f.hold_after_first ? "true" : "false", f.no_leader ? "true" : "false",
+    strbuf_printf(&sb, ",\"hold_after_first\":%s,\"no_leader\":%s,\"raw_answers\":",
+                  f.hold_after_first ? "true" : "false", f.no_leader ? "true" : "false");
+    st_raw_to_json(&sb);
+    strbuf_printf(&sb, ",\"recovery_ms\":%llu,",
                   (unsigned long long)(f.recovery_until_ms > now ? f.recovery_until_ms - now : 0));
     strbuf_puts(&sb, "\"redirect_to\":");
     strbuf_json_string(&sb, f.redirect_to);

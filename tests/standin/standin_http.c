@@ -570,6 +570,27 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Answers with the raw answer for the request's path, if one is installed
+ * (for this moment: before or after the body): records the request, writes
+ * the bytes to the socket and ends the connection (MHD_NO makes
+ * libmicrohttpd close it without writing anything itself). */
+static bool raw_answered(struct st_request *rq, bool before_body)
+{
+    struct st_raw_answer a;
+    const union MHD_ConnectionInfo *ci;
+    int rc;
+
+    if (rq->control || !st_raw_find(rq->path, before_body, &a))
+        return false;
+    st_control_record(rq);
+    ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    rc = ci ? st_raw_play(ci->connect_fd, &a, st_shutting_down) : -EBADF;
+    log_debug("%s %s: raw answer of %zu bytes%s%s", rq->method, rq->target, a.bytes.len,
+              before_body ? " before the body" : "", rc < 0 ? " (not all written)" : "");
+    st_raw_answer_done(&a);
+    return true;
+}
+
 static enum MHD_Result finish(struct st_request *rq)
 {
     struct st_faults f;
@@ -577,6 +598,8 @@ static enum MHD_Result finish(struct st_request *rq)
 
     if (rq->control)
         return st_control_handle(rq);
+    if (raw_answered(rq, false))
+        return MHD_NO;
     st_control_record(rq);
     log_debug("%s %s", rq->method, rq->target);
     if (rq->too_large)
@@ -626,6 +649,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->conn = conn;
         rq->method = method;
         rq->version = version;
+        if (raw_answered(rq, true))
+            return MHD_NO;
         if (!declared_too_large(rq))
             return MHD_YES;
         rq->too_large = true;
