@@ -147,13 +147,19 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
 }
 
 /* An answer without a body (HEAD, 304) keeps the length the master gave it,
- * or has none. */
+ * or has none: then libmicrohttpd must not frame one either (it would write
+ * a last chunk after the head), and it closes the connection instead. */
 static struct MHD_Response *bodiless_response(const struct exchange *ex)
 {
-    uint64_t size =
-        ex->ans.content_length >= 0 ? (uint64_t)ex->ans.content_length : MHD_SIZE_UNKNOWN;
+    struct MHD_Response *r;
 
-    return MHD_create_response_from_callback(size, 16, no_body, NULL, NULL);
+    if (ex->ans.content_length >= 0)
+        return MHD_create_response_from_callback((uint64_t)ex->ans.content_length, 16, no_body,
+                                                 NULL, NULL);
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16, no_body, NULL, NULL);
+    if (r)
+        MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+    return r;
 }
 
 void answer_buffered(struct exchange *ex)

@@ -17,7 +17,7 @@
 /* The most headers one message's head may carry through the proxy, and the
  * most bytes its head (request or status line, headers) may take: above
  * either, a request gets 431 and a master's answer becomes a 502. */
-#define HEADERS_MAX       100
+#define HEADERS_MAX       128
 #define HEADERS_BYTES_MAX (8u * 1024u)
 
 /* The name this daemon gives itself in Via headers (RFC 9110 7.6.3). */

@@ -84,7 +84,7 @@ bool request_refused(struct MHD_Connection *conn, const char *method, const char
                       "only the chunked transfer coding is supported", true);
     if (w.bytes > HEADERS_BYTES_MAX || w.fields > HEADERS_MAX)
         return refuse(ret, 431, "headers_too_large",
-                      "the request head is larger than 8 KiB or has more than 100 headers", true);
+                      "the request head is larger than 8 KiB or has more than 128 headers", true);
     if (w.via_loop)
         return refuse(ret, 508, "loop_detected",
                       "the request already came through mesos-leaderd: the leader ZooKeeper "

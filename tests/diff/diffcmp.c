@@ -50,6 +50,8 @@
  *     head and a prefix of the body. [READ_WHOLE_MAX, compare_answer]
  * 11. An answer head above 8 KiB: 502 with the daemon's JSON error (as
  *     nginx does with its default buffers). [HEAD_MAX, compare_answer]
+ * 12. The reason phrase of the status line: libmicrohttpd writes its own
+ *     for each status (clients ignore it, RFC 9112 4). [compare_heads]
  * ========================================================================= */
 
 /* Where a header rule applies. */
@@ -357,8 +359,7 @@ static void check_interim(struct cmp *c, const struct dh_answer *p, const struct
 
 static void compare_heads(struct cmp *c, const struct dh_message *d, const struct dh_message *p)
 {
-    if (strcmp(d->version, p->version) != 0 || d->status != p->status ||
-        strcmp(d->reason, p->reason) != 0)
+    if (strcmp(d->version, p->version) != 0 || d->status != p->status) /* 12: not the reason */
         differ(c, "status lines differ: %s '%s', %s '%s'", c->dname, d->start, c->pname, p->start);
     compare_fields(c, "answer", &d->headers, &p->headers, IN_ANSWERS);
 }
