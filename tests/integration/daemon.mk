@@ -56,3 +56,13 @@ TESTS += tests/integration/it_hostile
 tests_integration_it_hostile_SOURCES = tests/integration/it_hostile.c
 tests_integration_it_hostile_CPPFLAGS = $(HARNESS_CPPFLAGS)
 tests_integration_it_hostile_LDADD = $(IT_LIBS)
+
+# Regressions of proxy defects found by reading the code: a POST sent twice,
+# slow readers, descriptor exhaustion, unread bytes without a deadline,
+# request framing, proxy loops, connections counted twice, streams at the
+# descriptor limit. IT_EXACT_NOFILE=20000 runs the last at full size (by hand).
+check_PROGRAMS += tests/integration/it_exact
+TESTS += tests/integration/it_exact
+tests_integration_it_exact_SOURCES = tests/integration/it_exact.c
+tests_integration_it_exact_CPPFLAGS = $(HARNESS_CPPFLAGS)
+tests_integration_it_exact_LDADD = $(IT_LIBS)
