@@ -78,3 +78,13 @@ tests_integration_it_diff_SOURCES = tests/integration/it_diff.c
 tests_integration_it_diff_CPPFLAGS = $(HARNESS_CPPFLAGS)
 tests_integration_it_diff_LDADD = tests/diff/libdiff.a $(IT_LIBS)
 EXTRA_DIST += tests/diff/README.md tests/diff/corpus
+
+# Regressions of proxy defects found by reading the code: a POST sent twice,
+# slow readers, descriptor exhaustion, unread bytes without a deadline,
+# request framing, proxy loops, connections counted twice, streams at the
+# descriptor limit. IT_EXACT_NOFILE=20000 runs the last at full size (by hand).
+check_PROGRAMS += tests/integration/it_exact
+TESTS += tests/integration/it_exact
+tests_integration_it_exact_SOURCES = tests/integration/it_exact.c
+tests_integration_it_exact_CPPFLAGS = $(HARNESS_CPPFLAGS)
+tests_integration_it_exact_LDADD = $(IT_LIBS)

@@ -7,15 +7,11 @@
 #include "integration/itlib.h"
 #include "integration/itload.h"
 
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define HANG_MS 10000 /* a call without an answer this long has hung */
@@ -306,54 +302,6 @@ START_TEST(leader_hung)
 }
 END_TEST
 
-/* A "master" that answers garbage: one canned reply per connection. */
-struct garbage {
-    int fd, port;
-    const char *reply;
-    int drops; /* connections closed after reading the call, before replying */
-    pthread_t thread;
-};
-
-static void *serve_garbage(void *arg)
-{
-    struct garbage *g = arg;
-    char buf[4096];
-    int c;
-
-    while ((c = accept(g->fd, NULL, NULL)) >= 0) {
-        if (read(c, buf, sizeof(buf)) > 0 &&
-            __atomic_sub_fetch(&g->drops, 1, __ATOMIC_SEQ_CST) < 0 &&
-            write(c, g->reply, strlen(g->reply)) < 0) {
-            /* the daemon went away */
-        }
-        close(c);
-    }
-    return NULL;
-}
-
-static void garbage_start(struct garbage *g, const char *reply, int drops)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t len = sizeof(sa);
-
-    g->reply = reply;
-    g->drops = drops;
-    g->fd = socket(AF_INET, SOCK_STREAM, 0);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(g->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(g->fd, 64), 0);
-    getsockname(g->fd, (struct sockaddr *)&sa, &len);
-    g->port = ntohs(sa.sin_port);
-    pthread_create(&g->thread, NULL, serve_garbage, g);
-}
-
-static void garbage_stop(struct garbage *g)
-{
-    shutdown(g->fd, SHUT_RDWR);
-    close(g->fd);
-    pthread_join(g->thread, NULL);
-}
-
 START_TEST(garbage_master)
 {
     static const char *const replies[] = {
@@ -369,11 +317,11 @@ START_TEST(garbage_master)
     long sent = 0, failed = 0;
 
     for (size_t i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
-        struct garbage g;
+        struct it_garbage g;
         struct it_master fake = {0};
         char *node;
 
-        garbage_start(&g, replies[i], 0);
+        it_garbage_start(&g, replies[i], 0);
         fake.port = g.port;
         snprintf(fake.id, sizeof(fake.id), "garbage-%zu", i);
         snprintf(fake.address, sizeof(fake.address), "127.0.0.1:%d", g.port);
@@ -390,7 +338,7 @@ START_TEST(garbage_master)
         ck_assert_int_eq(it_request("GET", it_url(d, "/leaderd/health"), NULL, NULL, NULL), 200);
         ck_assert_int_eq(zkh_client_delete(c, node, false), 0);
         free(node);
-        garbage_stop(&g);
+        it_garbage_stop(&g);
     }
     {
         struct it_load_report r = {.sent = sent, .failed = failed, .status = {[5] = failed}};
@@ -412,13 +360,13 @@ START_TEST(master_drops_connection)
     char *zk_url = it_new_zk_url();
     const char *parent = strchr(zk_url + 5, '/');
     struct zkh_client *c = zkh_client_open(zkh_connect_string(it_zk()), NULL);
-    struct garbage g;
+    struct it_garbage g;
     struct it_master fake = {.id = "dropper"};
     struct it_daemon *d;
     struct http_resp resp = {0};
     char *node;
 
-    garbage_start(&g, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
+    it_garbage_start(&g, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1);
     fake.port = g.port;
     snprintf(fake.address, sizeof(fake.address), "127.0.0.1:%d", g.port);
     node = register_master(c, parent, &fake);
@@ -444,7 +392,7 @@ START_TEST(master_drops_connection)
     it_daemon_stop(d);
     ck_assert_int_eq(zkh_client_delete(c, node, false), 0);
     free(node);
-    garbage_stop(&g);
+    it_garbage_stop(&g);
     zkh_client_close(c);
     free(zk_url);
 }

@@ -155,4 +155,140 @@ const char *it_request_header(json_object *requests, int i, const char *name);
 /* Counts the headers named @name (any case) of request @i. */
 int it_request_header_count(json_object *requests, int i, const char *name);
 
+/* --- scripted masters ----------------------------------------------------- */
+
+/* A "master" the test plays itself over raw TCP, for what the stand-in
+ * cannot do: close a kept-alive connection after reading a call, answer
+ * garbage, pour megabytes into a stream as fast as TCP takes them. It
+ * listens on 127.0.0.1 and serves each connection on a thread of its own
+ * with the test's @serve; the connection closes when @serve returns. Put it
+ * in ZooKeeper with it_register_master(). */
+struct it_script;
+
+/* One connection of a scripted master, as @serve sees it. */
+struct it_script_conn {
+    struct it_script *script;
+    int fd;
+    unsigned served; /* for @serve to count calls answered on it (0 at first) */
+    char *in;        /* bytes read and not yet consumed */
+    size_t in_len, in_cap;
+};
+
+/* One call read by it_script_read_request(). */
+struct it_script_request {
+    char method[64];
+    char target[512];
+    char *head; /* request line and header lines, NUL-terminated */
+    size_t body_len;
+};
+
+typedef void (*it_script_fn)(struct it_script_conn *c, void *arg);
+
+/* Starts listening on a free port of 127.0.0.1. */
+struct it_script *it_script_start(it_script_fn serve, void *arg);
+
+/* Its port. */
+int it_script_port(const struct it_script *s);
+
+/* Stops listening (connections to the port are refused from now on);
+ * connections already open go on. */
+void it_script_close_listener(struct it_script *s);
+
+/* Listens again on the same port. */
+void it_script_reopen_listener(struct it_script *s);
+
+/* Stops listening, shuts every open connection down, waits for the
+ * threads and frees @s; NULL is fine. */
+void it_script_stop(struct it_script *s);
+
+/* Reads one call (head, and a body of Content-Length) from @c; 0, or -1
+ * when the connection ended first. Free @ret with it_script_request_done(). */
+int it_script_read_request(struct it_script_conn *c, struct it_script_request *ret);
+void it_script_request_done(struct it_script_request *r);
+
+/* The value of header @name of @r (first one, any case) into @buf; NULL
+ * when it has none. */
+const char *it_script_header(const struct it_script_request *r, const char *name, char *buf,
+                             size_t size);
+
+/* Writes all of @len bytes; false when the peer went away. */
+bool it_script_write(struct it_script_conn *c, const void *data, size_t len);
+
+/* Notes a call @r in the master's log (method and target). */
+void it_script_record(struct it_script *s, const struct it_script_request *r);
+
+/* How many logged calls had @method and @target. */
+int it_script_count(struct it_script *s, const char *method, const char *target);
+
+/* Answers a scheduler SUBSCRIBE as a master would (200, chunked RecordIO,
+ * a SUBSCRIBED record first) with records of @record_bytes each until @total
+ * body bytes are written, as fast as TCP takes them, then the terminating
+ * chunk. False when the peer went away first. */
+bool it_script_stream(struct it_script_conn *c, size_t total, size_t record_bytes);
+
+/* A master answering garbage: one canned @reply per connection, read after
+ * the first read of the call; the first @drops connections are closed
+ * after reading the call, without a reply (tests may change drops). */
+struct it_garbage {
+    struct it_script *script;
+    int port;
+    const char *reply;
+    int drops;
+};
+void it_garbage_start(struct it_garbage *g, const char *reply, int drops);
+void it_garbage_stop(struct it_garbage *g);
+
+/* Registers a master at @host:@port (an IP address, or a name such as
+ * "localhost": then MasterInfo carries no address.ip) in the election group
+ * of @zk_url as Mesos does (ephemeral, sequential json.info_); returns the
+ * znode's path (the caller frees it). */
+char *it_register_master(struct zkh_client *c, const char *zk_url, const char *host, int port,
+                         const char *id);
+
+/* Waits until the daemon routes to "@host:@port". */
+void it_daemon_wait_address(struct it_daemon *d, const char *host, int port);
+
+/* --- the daemon's resources ---------------------------------------------- */
+
+/* it_daemon_start() with @prefix (NULL-terminated) run before the daemon's
+ * program, e.g. {"prlimit", "--nofile=128:128", "--", NULL}. */
+struct it_daemon *it_daemon_start_prefixed(const char *const *prefix, const char *zk_url,
+                                           const char *const *extra);
+
+/* The daemon's pid, descriptors open (/proc/PID/fd) and VmRSS in KiB. */
+pid_t it_daemon_pid(const struct it_daemon *d);
+int it_daemon_fds(const struct it_daemon *d);
+long it_daemon_rss_kb(const struct it_daemon *d);
+
+/* CPU time @pid has used (utime + stime of /proc/PID/stat), in ms. */
+long it_cpu_ms(pid_t pid);
+
+/* Waits until the daemon has at most @n descriptors open; false after
+ * @timeout_ms. */
+bool it_daemon_wait_fds_at_most(struct it_daemon *d, int n, int timeout_ms);
+
+/* How many lines of the daemon's log contain @needle. */
+int it_daemon_log_lines(struct it_daemon *d, const char *needle);
+
+/* --- raw connections ------------------------------------------------------ */
+
+/* A TCP connection to 127.0.0.1:@port (blocking); fails the test if none. */
+int it_connect(int port);
+
+/* The same with a receive buffer of @rcvbuf bytes and a maximum segment
+ * size of @mss announced to the daemon (0: the system's defaults): a client
+ * whose socket holds little of what the daemon sends it. */
+int it_connect_small(int port, int rcvbuf, int mss);
+
+/* Reads one answer from @fd: its head, then a body of Content-Length (or up
+ * to the connection's end when it has none), for at most @timeout_ms.
+ * Returns the status (0 when no head arrived); *ret (may be NULL) gets the
+ * answer as read. With @ret_closed, waits (within @timeout_ms) for the
+ * daemon to close the connection after the answer and says whether it did
+ * (a connection kept alive makes it wait that long). */
+long it_read_answer(int fd, int timeout_ms, char **ret, bool *ret_closed);
+
+/* The body of a raw answer (after the blank line), or "" when none. */
+const char *it_answer_body(const char *answer);
+
 #endif

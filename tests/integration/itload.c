@@ -1,16 +1,24 @@
 /* itload.c: the load generator of the fault tests (libcurl multi, one
- * background thread). */
+ * background thread), crowds of streams and slow clients. */
 #include "config.h"
 
 #include "integration/itload.h"
+#include "integration/itlib.h"
 #include "harness/harness.h"
 
+#include <arpa/inet.h>
+#include <check.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_CALLS   64
 #define MAX_STREAMS 256
@@ -295,4 +303,290 @@ void it_record_hostile(const char *input, long sent, const char *answer, long fo
         fclose(f);
     }
     free(path);
+}
+
+/* --- crowds of streams ---------------------------------------------------- */
+
+#define CROWD_KEEP 8192 /* bytes of each answer kept to look for its outcome */
+
+enum crowd_phase { CR_CONNECTING, CR_SENT, CR_STREAMING, CR_SUBSCRIBED, CR_REJECTED, CR_CUT };
+
+struct crowd_member {
+    int fd;
+    enum crowd_phase phase;
+    char *got;
+    size_t len;
+};
+
+struct it_crowd {
+    int n, port;
+    char name[64];
+    struct crowd_member *m;
+    struct pollfd *pfd;
+    int *index; /* member of each pfd entry */
+    char sample[512];
+};
+
+static void crowd_send(struct it_crowd *c, int i)
+{
+    struct crowd_member *m = &c->m[i];
+    char body[256], req[512];
+    int err = 0, blen, rlen;
+    socklen_t len = sizeof(err);
+
+    getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    blen = snprintf(body, sizeof(body),
+                    "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"test\","
+                    "\"name\":\"%s-%d\"}}}",
+                    c->name, i);
+    rlen = snprintf(req, sizeof(req),
+                    "POST /api/v1/scheduler HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                    c->port, blen, body);
+    if (err || send(m->fd, req, (size_t)rlen, MSG_NOSIGNAL) != rlen) {
+        m->phase = CR_CUT;
+        if (!c->sample[0])
+            snprintf(c->sample, sizeof(c->sample), "stream %d: cannot connect or send: %s", i,
+                     strerror(err ? err : errno));
+        return;
+    }
+    m->phase = CR_SENT;
+}
+
+/* Judges what member @i has received. */
+static void crowd_judge(struct it_crowd *c, int i)
+{
+    struct crowd_member *m = &c->m[i];
+
+    if (m->phase == CR_SENT && m->len >= 12 && strstr(m->got, "\r\n\r\n")) {
+        m->phase = strncmp(m->got + 9, "200", 3) == 0 ? CR_STREAMING : CR_REJECTED;
+        if (m->phase == CR_REJECTED && !c->sample[0])
+            snprintf(c->sample, sizeof(c->sample), "stream %d: %s", i, m->got);
+    }
+    if (m->phase == CR_STREAMING && strstr(m->got, "SUBSCRIBED")) {
+        m->phase = CR_SUBSCRIBED;
+        free(m->got); /* what follows is only read and dropped */
+        m->got = NULL;
+        m->len = 0;
+    }
+}
+
+static void crowd_read(struct it_crowd *c, int i)
+{
+    struct crowd_member *m = &c->m[i];
+    char buf[16384];
+    ssize_t n = recv(m->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        if (m->phase != CR_REJECTED && !c->sample[0])
+            snprintf(c->sample, sizeof(c->sample), "stream %d ended %s: %.300s", i,
+                     m->phase == CR_SENT ? "before any answer" : "after its 200",
+                     m->got ? m->got : "");
+        if (m->phase != CR_REJECTED)
+            m->phase = CR_CUT;
+        return;
+    }
+    if (m->phase == CR_SUBSCRIBED || m->len >= CROWD_KEEP)
+        return;
+    size_t take = (size_t)n < CROWD_KEEP - m->len ? (size_t)n : CROWD_KEEP - m->len;
+    m->got = realloc(m->got, m->len + take + 1);
+    memcpy(m->got + m->len, buf, take);
+    m->len += take;
+    m->got[m->len] = '\0';
+    crowd_judge(c, i);
+}
+
+struct it_crowd *it_crowd_open(int port, int n, const char *name)
+{
+    struct it_crowd *c = calloc(1, sizeof(*c));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    c->n = n;
+    c->port = port;
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->m = calloc((size_t)n, sizeof(*c->m));
+    c->pfd = calloc((size_t)n, sizeof(*c->pfd));
+    c->index = calloc((size_t)n, sizeof(*c->index));
+    for (int i = 0; i < n; i++) {
+        struct crowd_member *m = &c->m[i];
+        m->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        ck_assert_msg(m->fd >= 0, "cannot create socket %d of the crowd: %m", i);
+        if (connect(m->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+            crowd_send(c, i);
+        else if (errno == EINPROGRESS || errno == EAGAIN)
+            m->phase = CR_CONNECTING;
+        else
+            crowd_send(c, i); /* reports the error */
+    }
+    return c;
+}
+
+/* One round of poll over the members still in play; false when none is. */
+static bool crowd_round(struct it_crowd *c, int timeout_ms)
+{
+    int np = 0, ready;
+
+    for (int i = 0; i < c->n; i++) {
+        enum crowd_phase ph = c->m[i].phase;
+        if (ph == CR_REJECTED || ph == CR_CUT)
+            continue;
+        c->pfd[np] =
+            (struct pollfd){.fd = c->m[i].fd, .events = ph == CR_CONNECTING ? POLLOUT : POLLIN};
+        c->index[np++] = i;
+    }
+    if (np == 0)
+        return false;
+    ready = poll(c->pfd, (nfds_t)np, timeout_ms);
+    for (int k = 0; k < np && ready > 0; k++) {
+        int i = c->index[k];
+        if (!c->pfd[k].revents)
+            continue;
+        if (c->m[i].phase == CR_CONNECTING)
+            crowd_send(c, i);
+        else
+            crowd_read(c, i);
+    }
+    return true;
+}
+
+static void crowd_report(struct it_crowd *c, struct it_crowd_report *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->n = c->n;
+    for (int i = 0; i < c->n; i++) {
+        struct crowd_member *m = &c->m[i];
+        switch (m->phase) {
+        case CR_SUBSCRIBED:
+            ret->subscribed++;
+            break;
+        case CR_REJECTED:
+            ret->rejected++;
+            ret->rejected_503 += strncmp(m->got + 9, "503", 3) == 0;
+            ret->rejected_busy += strncmp(m->got + 9, "503", 3) == 0 &&
+                                  strstr(m->got, "too_many_connections") != NULL;
+            break;
+        case CR_CUT:
+            ret->cut++;
+            break;
+        default:
+            ret->waiting++;
+        }
+    }
+    snprintf(ret->sample, sizeof(ret->sample), "%s", c->sample);
+}
+
+bool it_crowd_wait(struct it_crowd *c, int timeout_ms, struct it_crowd_report *ret)
+{
+    double deadline = now_ms() + timeout_ms;
+
+    for (;;) {
+        crowd_report(c, ret);
+        if (ret->waiting == 0 || now_ms() >= deadline)
+            return ret->waiting == 0;
+        double left = deadline - now_ms();
+        crowd_round(c, left < 100 ? (int)left + 1 : 100);
+    }
+}
+
+void it_crowd_peek(struct it_crowd *c, struct it_crowd_report *ret)
+{
+    crowd_round(c, 0);
+    crowd_report(c, ret);
+}
+
+void it_crowd_close(struct it_crowd *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        close(c->m[i].fd);
+        free(c->m[i].got);
+    }
+    free(c->m);
+    free(c->pfd);
+    free(c->index);
+    free(c);
+}
+
+/* --- slow clients and measuring windows ----------------------------------- */
+
+static void sleep_ms(double ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1e3)};
+
+    ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1e3) * 1e6);
+    nanosleep(&ts, NULL);
+}
+
+bool it_read_paced(int fd, double bytes_per_s, bool (*tick)(void *arg), void *arg, char **ret,
+                   size_t *ret_len)
+{
+    double start = now_ms(), next_tick = start + 100;
+    size_t len = 0, cap = 1 << 20;
+    char *got = malloc(cap);
+    bool ended = false;
+
+    while (!ended) {
+        double now = now_ms();
+        /* What the pace allows so far, with 50 ms worth at the start. */
+        double allowed = (now - start + 50) / 1e3 * bytes_per_s;
+        if (now >= next_tick) {
+            next_tick += 100;
+            if (!tick(arg))
+                break;
+        }
+        if ((double)len >= allowed) {
+            sleep_ms(((double)len - allowed) / bytes_per_s * 1e3 + 1);
+            continue;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, 100) != 1)
+            continue;
+        size_t want = (size_t)(allowed - (double)len) + 1;
+        if (cap - len < want) {
+            cap = 2 * cap + want;
+            got = realloc(got, cap);
+        }
+        ssize_t n = recv(fd, got + len, want, 0);
+        if (n > 0)
+            len += (size_t)n;
+        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+            ended = true;
+    }
+    got = realloc(got, len + 1);
+    got[len] = '\0';
+    *ret = got;
+    *ret_len = len;
+    return ended;
+}
+
+long it_dechunk(char *body, size_t len)
+{
+    size_t in = 0, out = 0;
+
+    for (;;) {
+        char *end;
+        unsigned long size = strtoul(body + in, &end, 16);
+        if (end == body + in || (size_t)(end - body) + 2 > len || end[0] != '\r' || end[1] != '\n')
+            return -1;
+        in = (size_t)(end - body) + 2;
+        if (size == 0)
+            return len - in >= 2 && body[in] == '\r' && body[in + 1] == '\n' ? (long)out : -1;
+        if (in + size + 2 > len || body[in + size] != '\r' || body[in + size + 1] != '\n')
+            return -1;
+        memmove(body + out, body + in, size);
+        out += size;
+        in += size + 2;
+    }
+}
+
+long it_cpu_ms_over(pid_t pid, int window_ms)
+{
+    long before = it_cpu_ms(pid);
+
+    sleep_ms(window_ms);
+    return it_cpu_ms(pid) - before;
 }

@@ -5,6 +5,7 @@
 #define MLD_ITLOAD_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* What the load saw. */
 struct it_load_report {
@@ -58,5 +59,56 @@ void it_load_record(const char *fault, const struct it_load_report *r, const cha
  * how many were sent, the answer, how many reached a master. */
 void it_record_hostile(const char *input, long sent, const char *answer, long forwarded,
                        const char *outcome);
+
+/* --- crowds of streams ---------------------------------------------------- */
+
+/* Many SUBSCRIBE streams from one thread (raw sockets, poll): thousands
+ * cost a descriptor each, no thread. */
+struct it_crowd;
+
+/* What a crowd's streams got so far. */
+struct it_crowd_report {
+    int n;
+    int subscribed;    /* 200 and the SUBSCRIBED record, still open */
+    int rejected;      /* answered with a status other than 200 */
+    int rejected_503;  /* ... of which 503 */
+    int rejected_busy; /* ... of which 503 too_many_connections */
+    int cut;           /* ended after a 200, or closed before any answer */
+    int waiting;       /* no answer yet, or a 200 without its first record */
+    char sample[512];  /* the first answer other than 200, or the first cut */
+};
+
+/* Opens @n connections to 127.0.0.1:@port at once (non-blocking) and sends
+ * each a scheduler SUBSCRIBE for a framework "@name-i" as soon as it is
+ * connected; returns without waiting for answers. */
+struct it_crowd *it_crowd_open(int port, int n, const char *name);
+
+/* Reads what arrives until no stream waits any longer or @timeout_ms pass;
+ * fills @ret; returns whether none waits. */
+bool it_crowd_wait(struct it_crowd *c, int timeout_ms, struct it_crowd_report *ret);
+
+/* Reads what has arrived, without waiting, and fills @ret. */
+void it_crowd_peek(struct it_crowd *c, struct it_crowd_report *ret);
+
+/* Closes every connection (clients going away) and frees @c. */
+void it_crowd_close(struct it_crowd *c);
+
+/* --- slow clients and measuring windows ----------------------------------- */
+
+/* Reads from @fd at about @bytes_per_s (the pace of a slow client) until the
+ * connection ends; calls @tick(@arg) about every 100 ms, and stops early
+ * when it returns false. *ret gets every byte read (the caller frees it),
+ * *ret_len how many. Returns whether it read to the end. */
+bool it_read_paced(int fd, double bytes_per_s, bool (*tick)(void *arg), void *arg, char **ret,
+                   size_t *ret_len);
+
+/* Decodes a chunked body of @len bytes in place; returns the decoded
+ * length, or -1 when the framing is broken or the terminating chunk is
+ * missing. */
+long it_dechunk(char *body, size_t len);
+
+/* CPU time (ms) @pid uses over the next @window_ms of wall-clock time: a
+ * measuring window, not a wait for a state. */
+long it_cpu_ms_over(pid_t pid, int window_ms);
 
 #endif
