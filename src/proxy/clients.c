@@ -72,15 +72,17 @@ unsigned clients_serving_cap(const struct clients_limits *lim)
     return lim->max_connections < cap ? lim->max_connections : (unsigned)cap;
 }
 
-/* Connections accepted at most: those served, plus a few to answer 503 when
- * max-connections (not the descriptors) is what limits. */
+/* Connections accepted at most: those served, plus a few more that get only
+ * a 503 or the daemon's own endpoints (one descriptor each, no upstream):
+ * CLIENTS_HEADROOM of them when max-connections is what limits, fewer, out
+ * of the reserve, when the descriptors are. */
 static unsigned accept_cap(const struct clients *cs)
 {
     uint64_t cap = fd_capacity(&cs->lim);
     unsigned serving = clients_serving_cap(&cs->lim);
 
     if (serving == cap)
-        return serving;
+        return serving + CLIENTS_FD_HEADROOM;
     return serving + CLIENTS_HEADROOM;
 }
 

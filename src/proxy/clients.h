@@ -8,8 +8,8 @@
  * (its socket and its upstream connection), so at most
  * (open-files limit - CLIENTS_FD_RESERVE) / 2 are served; up to
  * `max-connections` of them are served, a few more are accepted only to be
- * answered 503, and past that accepting pauses: new clients wait in the
- * listen queue, and nothing spins. When accept() itself runs out of
+ * answered 503 (or to read the daemon's own endpoints), and past that
+ * accepting pauses: new clients wait in the listen queue, and nothing spins. When accept() itself runs out of
  * descriptors it pauses too, and tries again after a backoff or as soon as
  * a connection closes. */
 #ifndef MLD_CLIENTS_H
@@ -28,8 +28,11 @@
  * libmicrohttpd before it closes its copy. */
 #define CLIENTS_FD_RESERVE 64
 
-/* Past `max-connections`, this many more are accepted to be answered 503. */
-#define CLIENTS_HEADROOM 64
+/* Past `max-connections`, this many more are accepted to be answered 503
+ * (or to read the daemon's status); past what descriptors allow, only
+ * CLIENTS_FD_HEADROOM, taken from the reserve. */
+#define CLIENTS_HEADROOM    64
+#define CLIENTS_FD_HEADROOM 16
 
 struct clients_limits {
     unsigned max_connections;  /* served at once */

@@ -132,10 +132,15 @@ static void collect(struct curl_engine *e)
         CURLcode rc = msg->data.result;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
         struct upstream_transfer *t = call->t;
+        enum upstream_result r = t ? result_of(rc, t->answered) : UPSTREAM_OK;
+        /* libcurl may have sent the call on a kept-alive connection, then
+         * failed to connect again for its own retry: not "nothing sent". */
+        if (r == UPSTREAM_REFUSED && call->body_off > 0)
+            r = UPSTREAM_DROPPED;
         call_free(call);
         if (t)
-            upstream_call_finished(e->core, t, result_of(rc, t->answered),
-                                   rc == CURLE_OK ? "" : curl_easy_strerror(rc), false);
+            upstream_call_finished(e->core, t, r, rc == CURLE_OK ? "" : curl_easy_strerror(rc),
+                                   false);
     }
 }
 
