@@ -178,8 +178,8 @@ static void on_listen(struct loop_io *io, uint32_t events)
 }
 
 /* Each connection's request memory (libmicrohttpd's pool) is freed when it
- * closes or its stream is taken over: after a wave of closes, the freed
- * pages go back to the system instead of staying resident. At most once per
+ * closes or its stream is taken over: after a wave of those, the freed pages
+ * go back to the system instead of staying resident. At most once per
  * sweep. */
 static void trim_heap(struct clients *cs)
 {
@@ -234,8 +234,15 @@ void clients_release(struct client *c)
     list_remove(&cs->all, &c->node);
     list_remove(&cs->idle, &c->idle_node);
     free(c);
-    cs->closed_since_trim++;
     maybe_resume(cs);
+}
+
+void clients_server_closed(struct client *c)
+{
+    c->conn = NULL;
+    c->owner->closed_since_trim++;
+    if (!c->taken_over)
+        clients_release(c);
 }
 
 /* --- lifetime --------------------------------------------------------------- */

@@ -81,6 +81,10 @@ void clients_set_busy(struct client *c, bool busy);
 /* @c's socket is closed for good: forget it (and accept again if paused). */
 void clients_release(struct client *c);
 
+/* libmicrohttpd closed its connection for @c (and freed its memory): the
+ * client goes too, unless its socket was taken over. */
+void clients_server_closed(struct client *c);
+
 /* Connections counted now. */
 unsigned clients_count(const struct clients *cs);
 

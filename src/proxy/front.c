@@ -130,12 +130,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     *socket_context = NULL;
     if (!c)
         return;
-    c->conn = NULL;
-    if (c->taken_over)
-        return;
-    if (c->fd == f->adding_fd)
+    if (c->fd == f->adding_fd && !c->taken_over)
         f->add_released = true;
-    clients_release(c);
+    clients_server_closed(c);
 }
 
 struct client *front_client(struct MHD_Connection *conn)
