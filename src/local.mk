@@ -38,6 +38,7 @@ src_libleaderd_a_SOURCES = \
 	src/proxy/stream.c src/proxy/stream.h \
 	src/proxy/upstream.c src/proxy/upstream.h src/proxy/upstream_engine.h \
 	src/proxy/upstream_core.c src/proxy/upstream_curl.c src/proxy/upstream_native.c \
+	src/proxy/watch.c src/proxy/watch.h \
 	src/service/cfg.c src/service/cfg.h \
 	src/service/cfgvalue.c src/service/cfgvalue.h \
 	src/service/fdlimit.c src/service/fdlimit.h \

@@ -9,9 +9,9 @@
  * (open-files limit - CLIENTS_FD_RESERVE) / 2 are served; up to
  * `max-connections` of them are served, a few more are accepted only to be
  * answered 503 (or to read the daemon's own endpoints), and past that
- * accepting pauses: new clients wait in the listen queue, and nothing spins. When accept() itself runs out of
- * descriptors it pauses too, and tries again after a backoff or as soon as
- * a connection closes. */
+ * accepting pauses: new clients wait in the listen queue, and nothing spins. When accept() itself
+ * runs out of descriptors it pauses too, and tries again after a backoff or as soon as a connection
+ * closes. */
 #ifndef MLD_CLIENTS_H
 #define MLD_CLIENTS_H
 

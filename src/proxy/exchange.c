@@ -16,6 +16,7 @@
 #include "proxy/request.h"
 #include "proxy/route.h"
 #include "proxy/stream.h"
+#include "proxy/watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +85,7 @@ const struct leader_snapshot *exchange_leader(struct proxy *p)
         leader_snapshot_unref(p->leader);
         p->leader = s;
         leader_changed(p, s, epoch_changed);
+        watch_snapshot(p, s);
         if (p->observer)
             p->observer(p->observer_data, s);
     }
@@ -564,16 +566,28 @@ static enum MHD_Result read_body(struct exchange *ex, const char *upload, size_t
 static enum MHD_Result answer_locally(struct exchange *ex, size_t *upload_size)
 {
     struct proxy *p = ex->p;
-    struct metrics_gauges g = {clients_count(p->clients), p->exchanges.streams.count};
-    struct local_context ctx = {exchange_leader(p), &p->metrics, &g};
+    struct metrics_gauges g = {clients_count(p->clients), p->exchanges.streams.count,
+                               watch_polls(p), watch_event_streams(p)};
+    struct local_context ctx = {.leader = exchange_leader(p), .metrics = &p->metrics, .gauges = &g};
     const struct local_endpoint *e = ex->local;
+    struct strbuf doc = {0};
+    enum MHD_Result rc;
 
     if (*upload_size > 0) {
         *upload_size = 0; /* our endpoints take no body */
         return MHD_YES;
     }
     ex->local = NULL;
-    return local_answer(e, ex->conn, ex->req.method, &ctx);
+    if (local_watchable(e) && watch_request(ex, &rc)) {
+        if (ex->suspended)
+            watch_client(ex); /* a long poll: notice a client that leaves */
+        return rc;
+    }
+    watch_document(p, &doc);
+    ctx.leader_document = doc.data;
+    rc = local_answer(e, ex->conn, ex->req.method, &ctx);
+    strbuf_done(&doc);
+    return rc;
 }
 
 /* --- libmicrohttpd's handlers -------------------------------------------------------- */

@@ -110,6 +110,7 @@ struct exchange {
     struct loop_io client_io;      /* a waiting client that leaves */
     enum park_reason park;
     uint64_t park_epoch;
+    uint64_t watch_after;      /* a watcher: the document index it has seen */
     struct list_node all_node; /* in p->exchanges.all */
     struct list_node node;     /* in p->exchanges.streams or .parked */
     struct list *list;         /* which, or NULL */

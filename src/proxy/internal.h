@@ -5,6 +5,7 @@
 #define MLD_PROXY_INTERNAL_H
 
 #include "base/list.h"
+#include "base/strbuf.h"
 #include "proxy/clients.h"
 #include "proxy/front.h"
 #include "proxy/proxy.h"
@@ -16,6 +17,15 @@ struct exchange_lists {
     struct list parked;  /* waiting for a leader or a retry */
 };
 
+/* The leader document and who waits for it (watch.c keeps it). */
+struct watch_state {
+    struct strbuf doc;  /* the document without its index */
+    uint64_t index;     /* grows with every change of it */
+    struct list polls;  /* struct exchange: long polls */
+    struct list events; /* struct exchange: event streams */
+    struct loop_timer keepalive;
+};
+
 struct proxy {
     struct loop *loop;
     struct proxy_config cfg;         /* proxy.c */
@@ -24,6 +34,7 @@ struct proxy {
     struct front *front;             /* front.c: libmicrohttpd */
     struct upstream *upstream;       /* upstream.c: calls to the master */
     struct exchange_lists exchanges; /* registry.c: every call, streams, parked calls */
+    struct watch_state watch;        /* watch.c: the leader document, waiting clients */
     struct leader_store *store;      /* exchange.c: the leader in use, and changes to it */
     const struct leader_snapshot *leader;
     bool applying_leader;

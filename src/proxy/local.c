@@ -49,7 +49,7 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, c
     return rc;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, struct strbuf *text)
+enum MHD_Result local_send_json(struct MHD_Connection *conn, unsigned status, struct strbuf *text)
 {
     size_t len = text->len;
 
@@ -90,10 +90,10 @@ static enum MHD_Result answer_leader(struct MHD_Connection *conn, const struct l
 {
     struct strbuf out = {0};
 
-    report_status_json(ctx->leader, &out);
+    strbuf_puts(&out, ctx->leader_document);
     strbuf_puts(&out, "\n");
     metrics_count_status(ctx->metrics, 200);
-    return send_json(conn, 200, &out);
+    return local_send_json(conn, 200, &out);
 }
 
 static enum MHD_Result answer_health(struct MHD_Connection *conn, const struct local_context *ctx)
@@ -117,7 +117,7 @@ static enum MHD_Result answer_health(struct MHD_Connection *conn, const struct l
     }
     strbuf_puts(&out, "}\n");
     metrics_count_status(ctx->metrics, ok ? 200 : 503);
-    return send_json(conn, ok ? 200 : 503, &out);
+    return local_send_json(conn, ok ? 200 : 503, &out);
 }
 
 static enum MHD_Result answer_metrics(struct MHD_Connection *conn, const struct local_context *ctx)
@@ -206,6 +206,11 @@ static bool matches(const struct local_endpoint *e, const char *path)
     if (strncmp(path, e->path, n) != 0)
         return false;
     return e->below ? path[n] == '/' || path[n] == '\0' : path[n] == '\0';
+}
+
+bool local_watchable(const struct local_endpoint *e)
+{
+    return e->answer == answer_leader;
 }
 
 const struct local_endpoint *local_find(const char *path)

@@ -7,6 +7,7 @@
 #ifndef MLD_LOCAL_H
 #define MLD_LOCAL_H
 
+#include "base/strbuf.h"
 #include "proxy/metrics.h"
 #include "zk/leader.h"
 
@@ -16,7 +17,8 @@
 /* What an endpoint's answer may read. */
 struct local_context {
     const struct leader_snapshot *leader;
-    struct metrics *metrics; /* statuses are counted here */
+    const char *leader_document; /* the document of /leaderd/v1/leader (watch.h) */
+    struct metrics *metrics;     /* statuses are counted here */
     const struct metrics_gauges *gauges;
 };
 
@@ -29,6 +31,12 @@ const struct local_endpoint *local_find(const char *path);
 /* Queues the endpoint's answer to a @method request on @conn. */
 enum MHD_Result local_answer(const struct local_endpoint *e, struct MHD_Connection *conn,
                              const char *method, const struct local_context *ctx);
+
+/* Whether @e is the leader document, which clients may wait on (watch.h). */
+bool local_watchable(const struct local_endpoint *e);
+
+/* Queues @text (taken) as a JSON answer with @status. */
+enum MHD_Result local_send_json(struct MHD_Connection *conn, unsigned status, struct strbuf *text);
 
 /* Queues a JSON error answer: {"error": code, "message": ..., "source":
  * "mesos-leaderd"}. Adds Retry-After when @retry_after_s > 0, and

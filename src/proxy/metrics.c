@@ -86,6 +86,12 @@ static void render_connections(const struct metrics *m, const struct metrics_gau
 {
     header(out, "connections_open", "gauge", "Client connections open now.");
     value(out, "connections_open", g->connections_open);
+    header(out, "leader_watchers", "gauge",
+           "Clients waiting for the leader document to change, by kind.");
+    strbuf_printf(out, PREFIX "leader_watchers{kind=\"long_poll\"} %llu\n",
+                  (unsigned long long)g->long_polls);
+    strbuf_printf(out, PREFIX "leader_watchers{kind=\"event_stream\"} %llu\n",
+                  (unsigned long long)g->event_streams);
     header(out, "connections_total", "counter", "Client connections accepted.");
     value(out, "connections_total", m->connections_total);
     header(out, "connections_rejected_total", "counter",

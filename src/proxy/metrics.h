@@ -53,6 +53,8 @@ struct metrics {
 struct metrics_gauges {
     uint64_t connections_open;
     uint64_t streams_open;
+    uint64_t long_polls;    /* clients waiting for the leader document to change */
+    uint64_t event_streams; /* clients following it as server-sent events */
 };
 
 /* Counts an answer by status class. */

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "proxy/exchange.h"
+#include "proxy/watch.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -47,6 +48,7 @@ struct proxy *proxy_new(struct loop *loop, struct leader_store *store,
     p->cfg = *cfg;
     p->listen_name = xstrdup(listen_name);
     registry_init(&p->exchanges);
+    watch_init(p);
     p->upstream = upstream_new(loop, &cfg->upstream);
     p->front = front_new(loop, cfg->client_idle_timeout_s, &exchange_handlers, p);
     if (!p->upstream || !p->front) {
@@ -79,6 +81,7 @@ void proxy_set_observer(struct proxy *p, void (*fn)(void *data, const struct lea
 void proxy_end_streams(struct proxy *p, const char *why)
 {
     exchange_end_streams(p, why);
+    watch_end_all(p);
     if (p->front)
         front_run(p->front);
 }
@@ -103,6 +106,7 @@ void proxy_free(struct proxy *p)
     clients_free(p->clients);
     loop_io_remove(p->loop, &p->leader_io);
     upstream_free(p->upstream);
+    watch_done(p);
     leader_snapshot_unref(p->leader);
     free(p->listen_name);
     free(p);

@@ -88,3 +88,11 @@ TESTS += tests/integration/it_exact
 tests_integration_it_exact_SOURCES = tests/integration/it_exact.c
 tests_integration_it_exact_CPPFLAGS = $(HARNESS_CPPFLAGS)
 tests_integration_it_exact_LDADD = $(IT_LIBS)
+
+# Clients waiting for the leader to change: the document's index, long polls,
+# server-sent events.
+check_PROGRAMS += tests/integration/it_watch
+TESTS += tests/integration/it_watch
+tests_integration_it_watch_SOURCES = tests/integration/it_watch.c
+tests_integration_it_watch_CPPFLAGS = $(HARNESS_CPPFLAGS)
+tests_integration_it_watch_LDADD = $(IT_LIBS)
