@@ -40,6 +40,7 @@ src_libleaderd_a_SOURCES = \
 	src/proxy/upstream_core.c src/proxy/upstream_curl.c src/proxy/upstream_native.c \
 	src/proxy/watch.c src/proxy/watch.h \
 	src/service/cfg.c src/service/cfg.h \
+	src/service/cluster.c src/service/cluster.h \
 	src/service/cfgvalue.c src/service/cfgvalue.h \
 	src/service/fdlimit.c src/service/fdlimit.h \
 	src/service/listenaddr.c src/service/listenaddr.h \

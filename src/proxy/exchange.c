@@ -568,7 +568,10 @@ static enum MHD_Result answer_locally(struct exchange *ex, size_t *upload_size)
     struct proxy *p = ex->p;
     struct metrics_gauges g = {clients_count(p->clients), p->exchanges.streams.count,
                                watch_polls(p), watch_event_streams(p)};
-    struct local_context ctx = {.leader = exchange_leader(p), .metrics = &p->metrics, .gauges = &g};
+    struct local_context ctx = {.leader = exchange_leader(p),
+                                .metrics = &p->metrics,
+                                .gauges = &g,
+                                .cluster = p->cfg.cluster};
     const struct local_endpoint *e = ex->local;
     struct strbuf doc = {0};
     enum MHD_Result rc;

@@ -126,7 +126,7 @@ static enum MHD_Result answer_metrics(struct MHD_Connection *conn, const struct 
     size_t len;
 
     metrics_count_status(ctx->metrics, 200);
-    metrics_render(ctx->metrics, ctx->gauges, ctx->leader, &out);
+    metrics_render(ctx->metrics, ctx->gauges, ctx->leader, ctx->cluster, &out);
     len = out.len;
     return send_body(conn, 200, strbuf_steal(&out), len, "text/plain; version=0.0.4; charset=utf-8",
                      NULL);

@@ -20,6 +20,7 @@ struct local_context {
     const char *leader_document; /* the document of /leaderd/v1/leader (watch.h) */
     struct metrics *metrics;     /* statuses are counted here */
     const struct metrics_gauges *gauges;
+    const char *cluster; /* the cluster's name, a label on every metric (or NULL) */
 };
 
 struct local_endpoint;

@@ -1,7 +1,11 @@
-/* metrics.c: Prometheus text exposition of the proxy's counters. */
+/* metrics.c: Prometheus text exposition of the proxy's counters. Every
+ * series of a named cluster carries the label cluster="NAME". */
 #include "config.h"
 
 #include "proxy/metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 #define PREFIX "mesos_leaderd_"
 
@@ -28,116 +32,157 @@ const char *metrics_retry_reason_name(enum retry_reason r)
     return r < RETRY_COUNT ? names[r] : "unknown";
 }
 
-static void header(struct strbuf *out, const char *name, const char *type, const char *help)
+/* Where the text goes, and the cluster label every series gets. */
+struct exposition {
+    struct strbuf *out;
+    const char *cluster; /* NULL: none */
+};
+
+static void header(struct exposition *x, const char *name, const char *type, const char *help)
 {
-    strbuf_printf(out, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
+    strbuf_printf(x->out, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name,
+                  type);
 }
 
-static void value(struct strbuf *out, const char *name, uint64_t v)
+/* One series: @labels ("kind=\"x\"", or NULL) after the cluster's. */
+static void series(struct exposition *x, const char *name, const char *labels, uint64_t v)
 {
-    strbuf_printf(out, PREFIX "%s %llu\n", name, (unsigned long long)v);
+    strbuf_printf(x->out, PREFIX "%s", name);
+    if (x->cluster || labels) {
+        strbuf_puts(x->out, "{");
+        if (x->cluster) {
+            strbuf_puts(x->out, "cluster=");
+            strbuf_json_string(x->out, x->cluster);
+        }
+        if (labels)
+            strbuf_printf(x->out, "%s%s", x->cluster ? "," : "", labels);
+        strbuf_puts(x->out, "}");
+    }
+    strbuf_printf(x->out, " %llu\n", (unsigned long long)v);
 }
 
-static void render_requests(const struct metrics *m, struct strbuf *out)
+static void __attribute__((format(printf, 4, 5)))
+labelled(struct exposition *x, const char *name, uint64_t v, const char *fmt, ...)
 {
-    header(out, "requests_total", "counter", "Requests answered, by status class.");
+    char labels[128];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(labels, sizeof(labels), fmt, ap);
+    va_end(ap);
+    series(x, name, labels, v);
+}
+
+static void counter(struct exposition *x, const char *name, const char *help, uint64_t v)
+{
+    header(x, name, "counter", help);
+    series(x, name, NULL, v);
+}
+
+static void gauge(struct exposition *x, const char *name, const char *help, uint64_t v)
+{
+    header(x, name, "gauge", help);
+    series(x, name, NULL, v);
+}
+
+static void render_requests(struct exposition *x, const struct metrics *m)
+{
+    header(x, "requests_total", "counter", "Requests answered, by status class.");
     for (unsigned c = 1; c <= 5; c++)
-        strbuf_printf(out, PREFIX "requests_total{class=\"%uxx\"} %llu\n", c,
-                      (unsigned long long)m->requests[c]);
-    header(out, "local_requests_total", "counter",
-           "Requests answered by the daemon itself (/leaderd, /redirect).");
-    value(out, "local_requests_total", m->requests_local);
-    header(out, "no_leader_answers_total", "counter", "Calls answered 503 for want of a leader.");
-    value(out, "no_leader_answers_total", m->no_leader_answers);
-    header(out, "upstream_errors_total", "counter", "Failed upstream attempts, by kind.");
+        labelled(x, "requests_total", m->requests[c], "class=\"%uxx\"", c);
+    counter(x, "local_requests_total",
+            "Requests answered by the daemon itself (/leaderd, /redirect).", m->requests_local);
+    counter(x, "no_leader_answers_total", "Calls answered 503 for want of a leader.",
+            m->no_leader_answers);
+    header(x, "upstream_errors_total", "counter", "Failed upstream attempts, by kind.");
     for (int e = 0; e < UPSTREAM_ERR_COUNT; e++)
-        strbuf_printf(out, PREFIX "upstream_errors_total{kind=\"%s\"} %llu\n",
-                      metrics_upstream_error_name((enum upstream_error)e),
-                      (unsigned long long)m->upstream_errors[e]);
-    header(out, "retries_total", "counter", "Calls sent again, by reason.");
+        labelled(x, "upstream_errors_total", m->upstream_errors[e], "kind=\"%s\"",
+                 metrics_upstream_error_name((enum upstream_error)e));
+    header(x, "retries_total", "counter", "Calls sent again, by reason.");
     for (int r = 0; r < RETRY_COUNT; r++)
-        strbuf_printf(out, PREFIX "retries_total{reason=\"%s\"} %llu\n",
-                      metrics_retry_reason_name((enum retry_reason)r),
-                      (unsigned long long)m->retries[r]);
-    header(out, "retry_budget_exhausted_total", "counter",
-           "Calls answered 503 because the retry budget ran out.");
-    value(out, "retry_budget_exhausted_total", m->retry_budget_exhausted);
+        labelled(x, "retries_total", m->retries[r], "reason=\"%s\"",
+                 metrics_retry_reason_name((enum retry_reason)r));
+    counter(x, "retry_budget_exhausted_total",
+            "Calls answered 503 because the retry budget ran out.", m->retry_budget_exhausted);
 }
 
-static void render_streams(const struct metrics *m, const struct metrics_gauges *g,
-                           struct strbuf *out)
+static void render_streams(struct exposition *x, const struct metrics *m,
+                           const struct metrics_gauges *g)
 {
-    header(out, "streams_open", "gauge", "Event streams being relayed now.");
-    value(out, "streams_open", g->streams_open);
-    header(out, "streams_total", "counter", "Event streams relayed since start.");
-    value(out, "streams_total", m->streams_total);
-    header(out, "streams_ended_by_leader_change_total", "counter",
-           "Streams still open when the leader changed, ended for it.");
-    value(out, "streams_ended_by_leader_change_total", m->streams_ended_by_leader_change);
-    header(out, "bytes_relayed_total", "counter", "Body bytes relayed, by direction.");
-    strbuf_printf(out, PREFIX "bytes_relayed_total{direction=\"upstream\"} %llu\n",
-                  (unsigned long long)m->bytes_upstream);
-    strbuf_printf(out, PREFIX "bytes_relayed_total{direction=\"downstream\"} %llu\n",
-                  (unsigned long long)m->bytes_downstream);
-}
-
-static void render_connections(const struct metrics *m, const struct metrics_gauges *g,
-                               struct strbuf *out)
-{
-    header(out, "connections_open", "gauge", "Client connections open now.");
-    value(out, "connections_open", g->connections_open);
-    header(out, "leader_watchers", "gauge",
+    gauge(x, "streams_open", "Event streams being relayed now.", g->streams_open);
+    counter(x, "streams_total", "Event streams relayed since start.", m->streams_total);
+    counter(x, "streams_ended_by_leader_change_total",
+            "Streams still open when the leader changed, ended for it.",
+            m->streams_ended_by_leader_change);
+    header(x, "bytes_relayed_total", "counter", "Body bytes relayed, by direction.");
+    labelled(x, "bytes_relayed_total", m->bytes_upstream, "direction=\"upstream\"");
+    labelled(x, "bytes_relayed_total", m->bytes_downstream, "direction=\"downstream\"");
+    header(x, "leader_watchers", "gauge",
            "Clients waiting for the leader document to change, by kind.");
-    strbuf_printf(out, PREFIX "leader_watchers{kind=\"long_poll\"} %llu\n",
-                  (unsigned long long)g->long_polls);
-    strbuf_printf(out, PREFIX "leader_watchers{kind=\"event_stream\"} %llu\n",
-                  (unsigned long long)g->event_streams);
-    header(out, "connections_total", "counter", "Client connections accepted.");
-    value(out, "connections_total", m->connections_total);
-    header(out, "connections_rejected_total", "counter",
-           "Requests answered 503 because the connection cap was reached.");
-    value(out, "connections_rejected_total", m->connections_rejected);
-    header(out, "connections_timed_out_total", "counter",
-           "Client connections closed for sending a request too slowly.");
-    value(out, "connections_timed_out_total", m->connections_timed_out);
-    header(out, "clients_stalled_total", "counter",
-           "Client connections closed because they took no byte of their answer in time.");
-    value(out, "clients_stalled_total", m->clients_stalled);
-    header(out, "accept_pauses_total", "counter",
-           "Times accepting paused because no file descriptor was free.");
-    value(out, "accept_pauses_total", m->accept_pauses);
-    header(out, "stream_takeovers_deferred_total", "counter",
-           "Streams left with the HTTP server for a while for want of a descriptor.");
-    value(out, "stream_takeovers_deferred_total", m->takeovers_deferred);
-    header(out, "loops_detected_total", "counter",
-           "Requests that came back through this daemon (answered 508).");
-    value(out, "loops_detected_total", m->loops_detected);
+    labelled(x, "leader_watchers", g->long_polls, "kind=\"long_poll\"");
+    labelled(x, "leader_watchers", g->event_streams, "kind=\"event_stream\"");
 }
 
-static void render_leader(const struct leader_snapshot *s, struct strbuf *out)
+static void render_connections(struct exposition *x, const struct metrics *m,
+                               const struct metrics_gauges *g)
+{
+    gauge(x, "connections_open", "Client connections open now.", g->connections_open);
+    counter(x, "connections_total", "Client connections accepted.", m->connections_total);
+    counter(x, "connections_rejected_total",
+            "Requests answered 503 because the connection cap was reached.",
+            m->connections_rejected);
+    counter(x, "connections_timed_out_total",
+            "Client connections closed for sending a request too slowly.",
+            m->connections_timed_out);
+    counter(x, "clients_stalled_total",
+            "Client connections closed because they took no byte of their answer in time.",
+            m->clients_stalled);
+    counter(x, "accept_pauses_total", "Times accepting paused because no file descriptor was free.",
+            m->accept_pauses);
+    counter(x, "stream_takeovers_deferred_total",
+            "Streams left with the HTTP server for a while for want of a descriptor.",
+            m->takeovers_deferred);
+    counter(x, "loops_detected_total",
+            "Requests that came back through this daemon (answered 508).", m->loops_detected);
+}
+
+static void render_shared(struct exposition *x, const struct metrics *m)
+{
+    counter(x, "shared_reads_joined_total",
+            "Reads of state endpoints that joined a call already on its way to the leader.",
+            m->shared_joined);
+    counter(x, "shared_reads_cached_total",
+            "Reads of state endpoints answered from the state cache (state-cache-ttl).",
+            m->shared_cached);
+    counter(x, "upstream_calls_saved_total",
+            "Calls to the leader that shared reads and the cache made unnecessary.",
+            m->shared_joined + m->shared_cached);
+}
+
+static void render_leader(struct exposition *x, const struct leader_snapshot *s)
 {
     static const enum zk_session states[] = {ZK_SESSION_CONNECTING, ZK_SESSION_CONNECTED,
                                              ZK_SESSION_EXPIRED, ZK_SESSION_AUTH_FAILED,
                                              ZK_SESSION_CLOSED};
 
-    header(out, "leader_known", "gauge", "1 when a leading master is known.");
-    value(out, "leader_known", s->state == LEADER_KNOWN);
-    header(out, "leader_changes_total", "counter", "Leader changes seen in ZooKeeper.");
-    value(out, "leader_changes_total", s->changes);
-    header(out, "registered_masters", "gauge", "Masters registered in the election group.");
-    value(out, "registered_masters", s->n_masters);
-    header(out, "zookeeper_session_state", "gauge",
+    gauge(x, "leader_known", "1 when a leading master is known.", s->state == LEADER_KNOWN);
+    counter(x, "leader_changes_total", "Leader changes seen in ZooKeeper.", s->changes);
+    gauge(x, "registered_masters", "Masters registered in the election group.", s->n_masters);
+    header(x, "zookeeper_session_state", "gauge",
            "1 for the current state of the ZooKeeper session.");
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-        strbuf_printf(out, PREFIX "zookeeper_session_state{state=\"%s\"} %d\n",
-                      zk_session_name(states[i]), s->session == states[i]);
+        labelled(x, "zookeeper_session_state", s->session == states[i], "state=\"%s\"",
+                 zk_session_name(states[i]));
 }
 
 void metrics_render(const struct metrics *m, const struct metrics_gauges *g,
-                    const struct leader_snapshot *leader, struct strbuf *out)
+                    const struct leader_snapshot *leader, const char *cluster, struct strbuf *out)
 {
-    render_requests(m, out);
-    render_streams(m, g, out);
-    render_connections(m, g, out);
-    render_leader(leader, out);
+    struct exposition x = {out, cluster && *cluster ? cluster : NULL};
+
+    render_requests(&x, m);
+    render_streams(&x, m, g);
+    render_connections(&x, m, g);
+    render_shared(&x, m);
+    render_leader(&x, leader);
 }

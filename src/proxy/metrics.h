@@ -47,6 +47,8 @@ struct metrics {
     uint64_t accept_pauses;         /* accepting paused: out of descriptors */
     uint64_t takeovers_deferred;    /* a stream's socket could not be taken over yet */
     uint64_t loops_detected;        /* requests that came back through this daemon */
+    uint64_t shared_joined;         /* reads that joined a call already on its way */
+    uint64_t shared_cached;         /* reads answered from the state cache */
 };
 
 /* What is open now (counted where it is kept, read when rendering). */
@@ -60,9 +62,10 @@ struct metrics_gauges {
 /* Counts an answer by status class. */
 void metrics_count_status(struct metrics *m, unsigned status);
 
-/* Writes the Prometheus text exposition of @m, @g and @leader into @out. */
+/* Writes the Prometheus text exposition of @m, @g and @leader into @out;
+ * with a @cluster name (not NULL or ""), every series is labelled with it. */
 void metrics_render(const struct metrics *m, const struct metrics_gauges *g,
-                    const struct leader_snapshot *leader, struct strbuf *out);
+                    const struct leader_snapshot *leader, const char *cluster, struct strbuf *out);
 
 /* The metric label of an upstream error. */
 const char *metrics_upstream_error_name(enum upstream_error e);

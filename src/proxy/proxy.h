@@ -31,6 +31,8 @@ struct proxy_config {
      * upstream call; an answer may be reused for @state_cache_ttl_ms. */
     uint64_t state_cache_ttl_ms;     /* 0: answers are not reused */
     const char *const *shared_reads; /* paths ("/state"), NULL-terminated; NULL or empty: off */
+    /* The cluster's name, a label on every metric; NULL or "": none. */
+    const char *cluster;
 };
 
 struct proxy;

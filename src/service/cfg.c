@@ -872,6 +872,7 @@ static void fill_proxy(struct cfg_cluster *c)
                      .connect_timeout_ms = (long)c->connect_timeout_ms},
         .state_cache_ttl_ms = c->state_cache_ttl_ms,
         .shared_reads = (const char *const *)c->shared_read_paths,
+        .cluster = c->name,
     };
 }
 

@@ -9,12 +9,9 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/strbuf.h"
-#include "proxy/proxy.h"
+#include "service/cluster.h"
 #include "service/fdlimit.h"
-#include "service/listener.h"
 #include "service/notify.h"
-#include "zk/report.h"
-#include "zk/tracker.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -32,10 +29,8 @@ struct daemon {
     int argc;
     char *const *argv;
     struct loop *loop;
-    struct leader_store *store;
-    struct tracker *tracker;
-    struct proxy *proxy;
-    char listen_name[300];
+    struct cluster **clusters; /* one per cluster of cfg, in the same order */
+    size_t n_clusters;
     int signal_fd;
     struct loop_io signal_io;
     struct loop_timer startup_timer;
@@ -45,42 +40,61 @@ struct daemon {
     uint64_t drain_deadline_ns;
     bool ready;
     bool stopping;
-    struct cfg_cluster started; /* the cluster as started: what only a restart changes */
     char *last_status;
 };
 
 /* --- status and readiness ------------------------------------------------- */
 
-static void status_line(const struct leader_snapshot *s, struct strbuf *out)
+/* STATUS=: the one cluster's status line, or one "NAME: status" per cluster. */
+static void status_line(const struct daemon *d, struct strbuf *out)
 {
-    report_summary(s, out);
-    strbuf_printf(out, "; zookeeper %s", zk_session_name(s->session));
+    for (size_t i = 0; i < d->n_clusters; i++) {
+        const struct cluster *c = d->clusters[i];
+        if (i)
+            strbuf_puts(out, "; ");
+        if (*cluster_name(c))
+            strbuf_printf(out, "%s: ", cluster_name(c));
+        strbuf_puts(out, cluster_status(c));
+    }
+}
+
+static bool every_cluster_led(const struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_clusters; i++)
+        if (!cluster_had_leader(d->clusters[i]))
+            return false;
+    return true;
 }
 
 static void become_ready(struct daemon *d, const char *status)
 {
+    struct strbuf where = {0};
+
     if (d->ready)
         return;
     d->ready = true;
     loop_timer_cancel(d->loop, &d->startup_timer);
     notify_ready(status);
-    log_notice("ready on %s: %s", d->listen_name, status);
+    for (size_t i = 0; i < d->n_clusters; i++)
+        strbuf_printf(&where, "%s%s", i ? ", " : "", cluster_listen_name(d->clusters[i]));
+    log_notice("ready on %s: %s", where.data ? where.data : "nothing", status);
+    strbuf_done(&where);
 }
 
-/* Called by the proxy whenever the snapshot changes. */
-static void on_leader(void *data, const struct leader_snapshot *s)
+/* Called whenever a cluster's leader snapshot changes. */
+static void on_leader(void *data, struct cluster *c, const struct leader_snapshot *s)
 {
     struct daemon *d = data;
     struct strbuf line = {0};
 
-    status_line(s, &line);
+    status_line(d, &line);
     if (!d->last_status || strcmp(d->last_status, line.data) != 0) {
         if (d->ready)
             notify_status(line.data);
         free(d->last_status);
         d->last_status = xstrdup(line.data);
     }
-    if (s->state == LEADER_KNOWN && !d->stopping)
+    if (!d->stopping && d->n_clusters && every_cluster_led(d))
         become_ready(d, line.data);
     strbuf_done(&line);
 }
@@ -89,36 +103,23 @@ static void on_startup_timer(struct loop_timer *timer)
 {
     struct daemon *d = timer->data;
 
-    log_warning("no leader within the startup wait; ready anyway, answering 503 until one is "
-                "known");
+    log_warning("no leader within the startup wait%s; ready anyway, answering 503 until one is "
+                "known",
+                d->n_clusters > 1 ? " for every cluster" : "");
     become_ready(d, d->last_status ? d->last_status : "no leader yet");
 }
 
 static void on_watchdog_timer(struct loop_timer *timer)
 {
     struct daemon *d = timer->data;
+    bool healthy = true;
 
     /* Only a loop that runs and reports no internal trouble feeds the dog. */
-    if (proxy_healthy(d->proxy))
+    for (size_t i = 0; i < d->n_clusters; i++)
+        healthy &= cluster_healthy(d->clusters[i]);
+    if (healthy)
         notify_watchdog();
     loop_timer_arm_ms(d->loop, timer, d->watchdog_ms / 2);
-}
-
-/* --- reload --------------------------------------------------------------- */
-
-static void restart_tracker(struct daemon *d, const struct cfg_cluster *cfg)
-{
-    const struct leader_snapshot *seed = leader_store_get(d->store);
-    struct tracker_config tc = {.url = &cfg->zk_url,
-                                .session_timeout_ms = (int)cfg->zk_session_timeout_ms,
-                                .read_all = true,
-                                .seed = seed};
-
-    tracker_stop(d->tracker);
-    d->tracker = NULL;
-    if (tracker_start(&tc, d->store, &d->tracker) < 0)
-        log_error("cannot start tracking the new ZooKeeper URL");
-    leader_snapshot_unref(seed);
 }
 
 static void log_cfg_warning(void *data, const char *msg)
@@ -127,64 +128,109 @@ static void log_cfg_warning(void *data, const char *msg)
     log_warning("%s", msg);
 }
 
-/* Until the daemon serves several clusters, a configuration with sections
- * must name exactly one. */
-static int check_one_cluster(const struct cfg *cfg, struct errbuf *err)
+/* --- clusters ------------------------------------------------------------- */
+
+/* The running cluster named @name, or NULL. */
+static struct cluster *running(const struct daemon *d, const char *name)
 {
-    if (cfg->n_clusters == 1)
-        return 0;
-    return errbuf_set(err, -ENOTSUP, "'%s' describes %zu clusters; this daemon serves one",
-                      cfg->config_file, cfg->n_clusters);
+    for (size_t i = 0; i < d->n_clusters; i++)
+        if (strcmp(cluster_name(d->clusters[i]), name) == 0)
+            return d->clusters[i];
+    return NULL;
 }
 
-static int load_next(struct daemon *d, struct cfg *ret, struct errbuf *err)
+static struct cluster *start_cluster(struct daemon *d, const struct cfg_cluster *cfg)
 {
-    enum cfg_action action;
-    int r = cfg_load(d->argc, d->argv, ret, &action, err);
+    struct errbuf err = {{0}};
+    struct cluster *c = cluster_start(d->loop, cfg, on_leader, d, &err);
+    char *url;
 
-    if (r == 0 && (r = check_one_cluster(ret, err)) < 0)
-        cfg_done(ret);
-    return r;
+    if (!c) {
+        log_error("%s%s%s%s", *cfg->name ? "cluster '" : "", cfg->name, *cfg->name ? "': " : "",
+                  err.msg);
+        return NULL;
+    }
+    url = zkurl_to_redacted(&cfg->zk_url);
+    if (*cfg->name)
+        log_notice("cluster '%s': listening on %s%s, following %s", cfg->name,
+                   cluster_listen_name(c), cluster_activated(c) ? " (socket activation)" : "", url);
+    else
+        log_notice("mesos-leaderd %s listening on %s%s, following %s", PACKAGE_VERSION,
+                   cluster_listen_name(c), cluster_activated(c) ? " (socket activation)" : "", url);
+    free(url);
+    return c;
 }
+
+/* Brings the clusters running in line with @next: new ones start, removed
+ * ones stop (their calls in progress get 503), changed ones take their new
+ * settings, and those whose settings did not change are not touched. */
+static void apply_clusters(struct daemon *d, const struct cfg *next)
+{
+    struct cluster **now = xcalloc(next->n_clusters ? next->n_clusters : 1, sizeof(*now));
+    size_t n = 0;
+
+    for (size_t i = 0; i < next->n_clusters; i++) {
+        const struct cfg_cluster *cfg = &next->clusters[i];
+        struct cluster *c = running(d, cfg->name);
+        if (!c)
+            c = start_cluster(d, cfg);
+        else if (cluster_changed(c, cfg))
+            cluster_reconfigure(c, cfg);
+        if (c)
+            now[n++] = c;
+    }
+    for (size_t i = 0; i < d->n_clusters; i++) {
+        if (cfg_find_cluster(next, cluster_name(d->clusters[i])))
+            continue;
+        log_notice("cluster '%s' removed from the configuration: stopping it",
+                   cluster_name(d->clusters[i]));
+        cluster_stop(d->clusters[i]);
+    }
+    free(d->clusters);
+    d->clusters = now;
+    d->n_clusters = n;
+}
+
+/* --- reload --------------------------------------------------------------- */
 
 static void reload(struct daemon *d)
 {
     struct cfg next;
-    struct cfg_cluster *c;
+    enum cfg_action action;
     struct errbuf err = {{0}};
 
     notify_reloading();
     log_notice("reloading the configuration");
-    if (load_next(d, &next, &err) < 0) {
+    if (cfg_load(d->argc, d->argv, &next, &action, &err) < 0) {
         log_error("configuration refused, keeping the old one: %s", err.msg);
         notify_ready(d->last_status ? d->last_status : "reload refused");
         return;
     }
     cfg_warn(&next, log_cfg_warning, NULL);
     log_set_max_priority(next.log_level);
-    c = &next.clusters[0];
-    /* Compared with what runs since the start, not with the last reload. */
-    cfg_cluster_hold_restart(&d->started, c, log_cfg_warning, NULL);
-    if (!zkurl_equal(&c->zk_url, &d->cfg.clusters[0].zk_url) ||
-        c->zk_session_timeout_ms != d->cfg.clusters[0].zk_session_timeout_ms) {
-        char *url = zkurl_to_redacted(&c->zk_url);
-        log_notice("ZooKeeper settings changed; now tracking %s", url);
-        free(url);
-        restart_tracker(d, c);
-    }
+    apply_clusters(d, &next);
     cfg_done(&d->cfg);
     d->cfg = next;
-    proxy_reconfigure(d->proxy, &d->cfg.clusters[0].proxy);
     notify_ready(d->last_status ? d->last_status : "reloaded");
-    log_notice("configuration reloaded");
+    log_notice("configuration reloaded: %zu cluster%s", d->n_clusters,
+               d->n_clusters == 1 ? "" : "s");
 }
 
 /* --- stopping ------------------------------------------------------------- */
 
+static unsigned pending_calls(const struct daemon *d)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < d->n_clusters; i++)
+        n += cluster_pending_calls(d->clusters[i]);
+    return n;
+}
+
 static void on_drain_timer(struct loop_timer *timer)
 {
     struct daemon *d = timer->data;
-    unsigned pending = proxy_pending_calls(d->proxy);
+    unsigned pending = pending_calls(d);
 
     if (pending == 0 || loop_now_ns(d->loop) >= d->drain_deadline_ns) {
         if (pending > 0)
@@ -197,14 +243,18 @@ static void on_drain_timer(struct loop_timer *timer)
 
 static void begin_stop(struct daemon *d, const char *signame)
 {
+    unsigned streams = 0;
+
     if (d->stopping)
         return;
     d->stopping = true;
+    for (size_t i = 0; i < d->n_clusters; i++)
+        streams += cluster_open_streams(d->clusters[i]);
     log_notice("%s received: stopping (%u calls to finish, %u streams to end)", signame,
-               proxy_pending_calls(d->proxy), proxy_open_streams(d->proxy));
+               pending_calls(d), streams);
     notify_stopping("stopping");
-    proxy_quiesce(d->proxy);
-    proxy_end_streams(d->proxy, "the daemon is stopping");
+    for (size_t i = 0; i < d->n_clusters; i++)
+        cluster_quiesce(d->clusters[i]);
     d->drain_deadline_ns = loop_now_ns(d->loop) + d->cfg.drain_timeout_ms * 1000000u;
     loop_timer_arm_ms(d->loop, &d->drain_timer, 0);
 }
@@ -280,49 +330,31 @@ static void check_open_files(const struct cfg *cfg)
 
 static int start(struct daemon *d)
 {
-    struct cfg_cluster *c = &d->cfg.clusters[0];
-    struct tracker_config tc = {
-        .url = &c->zk_url, .session_timeout_ms = (int)c->zk_session_timeout_ms, .read_all = true};
-    struct errbuf err = {{0}};
-    int fd, r;
+    int r;
 
     if ((r = setup_signals(d)) < 0) {
         log_error("cannot set up signal handling: %s", strerror(-r));
         return -1;
     }
-    if (check_one_cluster(&d->cfg, &err) < 0) {
-        log_error("%s", err.msg);
-        return -1;
-    }
     check_open_files(&d->cfg);
-    if (listener_open(c->listen, c->listen_mode, &fd, d->listen_name, sizeof(d->listen_name),
-                      &err) < 0) {
-        log_error("%s", err.msg);
-        return -1;
-    }
-    cfg_cluster_copy(&d->started, c); /* what runs until a restart; its socket file goes at exit */
     d->loop = loop_new();
-    d->store = leader_store_new();
-    if (!d->loop || tracker_start(&tc, d->store, &d->tracker) < 0) {
-        close(fd);
+    if (!d->loop)
         return -1;
-    }
-    d->proxy = proxy_new(d->loop, d->store, &c->proxy, fd, d->listen_name);
-    if (!d->proxy)
-        return -1;
-    loop_io_add(d->loop, &d->signal_io, d->signal_fd, EPOLLIN, on_signal, d);
     loop_timer_init(&d->startup_timer, on_startup_timer, d);
     loop_timer_init(&d->watchdog_timer, on_watchdog_timer, d);
     loop_timer_init(&d->drain_timer, on_drain_timer, d);
+    if (d->cfg.has_sections)
+        log_notice("mesos-leaderd %s starting %zu clusters", PACKAGE_VERSION, d->cfg.n_clusters);
+    apply_clusters(d, &d->cfg);
+    if (d->n_clusters < d->cfg.n_clusters)
+        return -1; /* a cluster could not start: logged */
+    loop_io_add(d->loop, &d->signal_io, d->signal_fd, EPOLLIN, on_signal, d);
     loop_timer_arm_ms(d->loop, &d->startup_timer, d->cfg.startup_wait_ms);
     d->watchdog_ms = notify_watchdog_interval_ms();
     if (d->watchdog_ms > 0)
         loop_timer_arm_ms(d->loop, &d->watchdog_timer, d->watchdog_ms / 2);
-    proxy_set_observer(d->proxy, on_leader, d);
-    char *url = zkurl_to_redacted(&c->zk_url);
-    log_notice("mesos-leaderd %s listening on %s%s, following %s", PACKAGE_VERSION, d->listen_name,
-               listener_is_activated() ? " (socket activation)" : "", url);
-    free(url);
+    if (every_cluster_led(d))
+        become_ready(d, d->last_status);
     return 0;
 }
 
@@ -334,15 +366,12 @@ static void teardown(struct daemon *d)
         loop_timer_cancel(d->loop, &d->drain_timer);
         loop_io_remove(d->loop, &d->signal_io);
     }
-    proxy_free(d->proxy);
-    tracker_stop(d->tracker); /* closes the ZooKeeper session */
-    leader_store_free(d->store);
+    for (size_t i = 0; i < d->n_clusters; i++)
+        cluster_stop(d->clusters[i]);
+    free(d->clusters);
     loop_free(d->loop);
     if (d->signal_fd >= 0)
         close(d->signal_fd);
-    if (d->started.listen)
-        listener_cleanup(d->started.listen);
-    cfg_cluster_done(&d->started);
     free(d->last_status);
     cfg_done(&d->cfg);
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,31 @@
 
 #define BACKLOG 4096
 
-static int activated;
+/* The sockets systemd passed, read once (FileDescriptorName= names them). */
+#define PASSED_MAX 64
+static struct passed {
+    int fd;
+    char *name;
+    bool taken;
+} passed[PASSED_MAX];
+static int n_passed = -1;
 
-int listener_is_activated(void)
+static void read_passed(void)
 {
-    return activated;
+    char **names = NULL;
+    int n;
+
+    if (n_passed >= 0)
+        return;
+    n = sd_listen_fds_with_names(0, &names);
+    n_passed = 0;
+    for (int i = 0; i < n && i < PASSED_MAX; i++) {
+        passed[n_passed++] = (struct passed){.fd = SD_LISTEN_FDS_START + i,
+                                             .name = xstrdup(names && names[i] ? names[i] : "")};
+    }
+    for (int i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
 }
 
 static void describe(int fd, char *name, size_t size)
@@ -49,22 +70,35 @@ static void describe(int fd, char *name, size_t size)
     }
 }
 
-static int from_systemd(int *ret_fd, char *name, size_t size, struct errbuf *err)
+/* The passed socket for @cluster: the one named so, or (for the one
+ * cluster of a configuration without sections) the only one passed. NULL
+ * when there is none for it. */
+static struct passed *passed_for(const char *cluster, struct errbuf *err, int *r)
 {
-    int n = sd_listen_fds(1);
-    int fd = SD_LISTEN_FDS_START;
+    *r = 0;
+    read_passed();
+    for (int i = 0; *cluster && i < n_passed; i++) {
+        if (!passed[i].taken && strcmp(passed[i].name, cluster) == 0)
+            return &passed[i];
+    }
+    if (*cluster || n_passed == 0)
+        return NULL;
+    if (n_passed != 1)
+        *r = errbuf_set(err, -EINVAL, "systemd passed %d sockets; expecting one", n_passed);
+    return *r == 0 && !passed[0].taken ? &passed[0] : NULL;
+}
 
-    if (n < 0)
-        return errbuf_set(err, n, "cannot read the sockets systemd passed: %s", strerror(-n));
-    if (n != 1)
-        return errbuf_set(err, -EINVAL, "systemd passed %d sockets; expecting one", n);
-    if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
-        return errbuf_set(err, -EINVAL, "the socket systemd passed is not a listening stream");
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    *ret_fd = fd;
-    describe(fd, name, size);
-    activated = 1;
+static int from_systemd(struct passed *p, struct listener *ret, struct errbuf *err)
+{
+    if (sd_is_socket(p->fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
+        return errbuf_set(err, -EINVAL, "the socket systemd passed%s%s is not a listening stream",
+                          *p->name ? " as " : "", p->name);
+    fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+    fcntl(p->fd, F_SETFD, FD_CLOEXEC);
+    p->taken = true;
+    ret->fd = p->fd;
+    ret->activated = true;
+    describe(p->fd, ret->name, sizeof(ret->name));
     return 0;
 }
 
@@ -150,26 +184,31 @@ static int open_unix(const char *path, unsigned mode, int *ret_fd, struct errbuf
     return 0;
 }
 
-int listener_open(const char *spec, unsigned unix_mode, int *ret_fd, char *name, size_t name_size,
+int listener_open(const char *spec, unsigned unix_mode, const char *cluster, struct listener *ret,
                   struct errbuf *err)
 {
+    struct passed *p;
     int fd = -1, r;
 
-    if (sd_listen_fds(0) > 0)
-        return from_systemd(ret_fd, name, name_size, err);
+    *ret = (struct listener){.fd = -1};
+    p = passed_for(cluster ? cluster : "", err, &r);
+    if (r < 0)
+        return r;
+    if (p)
+        return from_systemd(p, ret, err);
     if (strncmp(spec, "unix:", 5) == 0)
         r = open_unix(spec + 5, unix_mode, &fd, err);
     else
         r = open_tcp(spec, &fd, err);
     if (r < 0)
         return r;
-    describe(fd, name, name_size);
-    *ret_fd = fd;
+    describe(fd, ret->name, sizeof(ret->name));
+    ret->fd = fd;
     return 0;
 }
 
-void listener_cleanup(const char *spec)
+void listener_cleanup(const struct listener *l, const char *spec)
 {
-    if (!activated && strncmp(spec, "unix:", 5) == 0)
+    if (!l->activated && strncmp(spec, "unix:", 5) == 0)
         unlink(spec + 5);
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "integration/itlib.h"
+#include "base/strbuf.h"
 
 #include <check.h>
 #include <poll.h>
@@ -718,6 +719,216 @@ START_TEST(test_config_clusters)
 }
 END_TEST
 
+/* --- several clusters ------------------------------------------------------ */
+
+/* One cluster of a multi-cluster test: its election path, master, port. */
+struct cl {
+    const char *name;
+    char *zk_url;
+    struct it_master *m;
+    int port;
+    char base[64];
+};
+
+static void cl_start(struct cl *c, const char *name, const char *master_id)
+{
+    c->name = name;
+    c->zk_url = it_new_zk_url();
+    c->m = it_master_start(c->zk_url, master_id,
+                           (const char *[]){"--heartbeat-interval", "0.2", NULL});
+    c->port = harness_free_port();
+    snprintf(c->base, sizeof(c->base), "http://127.0.0.1:%d", c->port);
+}
+
+static void cl_stop(struct cl *c)
+{
+    it_master_stop(c->m);
+    free(c->zk_url);
+}
+
+/* Writes a configuration file with one [cluster] section per cluster. */
+static void write_clusters(const char *conf, struct cl *cls, int n)
+{
+    struct strbuf text = {0};
+
+    strbuf_puts(&text, "# several clusters\nclient-idle-timeout = 30s\n");
+    for (int i = 0; i < n; i++)
+        strbuf_printf(&text, "\n[cluster %s]\nzk = %s\nlisten = 127.0.0.1:%d\n", cls[i].name,
+                      cls[i].zk_url, cls[i].port);
+    ck_assert_int_eq(harness_write_file(conf, text.data, text.len), 0);
+    strbuf_done(&text);
+}
+
+/* GET @path on @base: the status, and the body in *@ret (caller frees). */
+static long get(const char *base, const char *path, char **ret)
+{
+    char url[160];
+    struct http_resp r = {0};
+    long status;
+
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    status = it_request("GET", url, NULL, NULL, &r);
+    *ret = r.body ? strdup(r.body) : strdup("");
+    http_resp_free(&r);
+    return status;
+}
+
+/* Each listener serves its own cluster: calls reach that cluster's leader,
+ * /leaderd/ speaks of it, its metrics carry its name; READY=1 comes once
+ * both have a leader, STATUS= names each. */
+START_TEST(two_clusters_one_daemon)
+{
+    struct cl cls[2];
+    char *dir = harness_mkdtemp("it-clusters"), conf[512], *body;
+    struct notify_sock n;
+    struct proc *d;
+
+    cl_start(&cls[0], "east", "east-1");
+    cl_start(&cls[1], "west", "west-1");
+    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
+    write_clusters(conf, cls, 2);
+    notify_open(&n);
+    d = daemon_with_env((const char *[]){n.env, NULL},
+                        (const char *[]){"--config", conf, "--log-level", "debug", NULL});
+    notify_expect(&n, "READY=1");
+    notify_expect(&n, "east: leader 127.0.0.1:");
+    notify_expect(&n, "west: leader 127.0.0.1:");
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(get(cls[i].base, "/master/state", &body), 200);
+        ck_assert_ptr_nonnull(strstr(body, i == 0 ? "\"east-1\"" : "\"west-1\""));
+        ck_assert_ptr_null(strstr(body, i == 0 ? "\"west-1\"" : "\"east-1\""));
+        free(body);
+        ck_assert_int_eq(get(cls[i].base, "/leaderd/v1/leader", &body), 200);
+        ck_assert_ptr_nonnull(strstr(body, i == 0 ? "\"id\":\"east-1\"" : "\"id\":\"west-1\""));
+        free(body);
+        ck_assert_int_eq(get(cls[i].base, "/leaderd/metrics", &body), 200);
+        ck_assert_ptr_nonnull(strstr(body, i == 0
+                                               ? "mesos_leaderd_leader_known{cluster=\"east\"} 1"
+                                               : "mesos_leaderd_leader_known{cluster=\"west\"} 1"));
+        ck_assert_ptr_nonnull(strstr(body, "requests_total{cluster="));
+        free(body);
+    }
+    ck_assert_int_eq(proc_stop(d), 0);
+    notify_close(&n);
+    for (int i = 0; i < 2; i++)
+        cl_stop(&cls[i]);
+    harness_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* A reload adds a third cluster and keeps the first two's streams and
+ * sessions; a reload that removes one stops its listener and its streams
+ * only. */
+START_TEST(reload_adds_and_removes_clusters)
+{
+    struct cl cls[3];
+    char *dir = harness_mkdtemp("it-clusters"), conf[512], *body;
+    struct http_stream *s[2];
+    struct proc *d;
+    size_t before[2];
+
+    cl_start(&cls[0], "a", "a-1");
+    cl_start(&cls[1], "b", "b-1");
+    cl_start(&cls[2], "c", "c-1");
+    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
+    write_clusters(conf, cls, 2);
+    d = daemon_with_env(NULL, (const char *[]){"--config", conf, "--log-level", "debug", NULL});
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR, "ready on", IT_TIMEOUT_MS, NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        s[i] = it_subscribe(cls[i].base, cls[i].name, NULL);
+        ck_assert_int_eq(http_stream_wait_contains(s[i], "HEARTBEAT", IT_TIMEOUT_MS), 0);
+    }
+    write_clusters(conf, cls, 3);
+    proc_output_mark(d, PROC_STDERR);
+    proc_signal(d, SIGHUP);
+    ck_assert_int_eq(
+        proc_wait_output(d, PROC_STDERR, "configuration reloaded: 3 clusters", IT_TIMEOUT_MS, NULL),
+        0);
+    ck_assert_int_eq(get(cls[2].base, "/master/state", &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "\"c-1\""));
+    free(body);
+    for (int i = 0; i < 2; i++) { /* untouched: still flowing, same session */
+        free(http_stream_body(s[i], &before[i]));
+        ck_assert_int_eq(http_stream_wait_bytes(s[i], before[i] + 50, IT_TIMEOUT_MS), 0);
+        ck_assert(!http_stream_ended(s[i], NULL));
+    }
+    body = proc_output(d, PROC_STDERR);
+    ck_assert_ptr_null(
+        strstr(strstr(body, "reloading") ? strstr(body, "reloading") : body, "now tracking"));
+    free(body);
+
+    /* Remove b: its listener closes, its stream ends; a goes on. */
+    write_clusters(conf, cls, 1);
+    proc_signal(d, SIGHUP);
+    ck_assert_int_eq(
+        proc_wait_output(d, PROC_STDERR, "configuration reloaded: 1 cluster", IT_TIMEOUT_MS, NULL),
+        0);
+    ck_assert_int_eq(get(cls[1].base, "/master/state", &body), 0); /* refused */
+    free(body);
+    ck_assert_int_eq(http_stream_wait_end(s[1], IT_TIMEOUT_MS, NULL), 0);
+    free(http_stream_body(s[0], &before[0]));
+    ck_assert_int_eq(http_stream_wait_bytes(s[0], before[0] + 50, IT_TIMEOUT_MS), 0);
+    ck_assert(!http_stream_ended(s[0], NULL));
+    for (int i = 0; i < 2; i++)
+        http_stream_close(s[i]);
+    ck_assert_int_eq(proc_stop(d), 0);
+    for (int i = 0; i < 3; i++)
+        cl_stop(&cls[i]);
+    harness_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* Socket activation with several clusters: each takes the socket whose
+ * FileDescriptorName= is its name (its own listen value is not used). */
+START_TEST(socket_activation_by_name)
+{
+    struct cl cls[2];
+    char *dir = harness_mkdtemp("it-clusters"), conf[512], *body;
+    char *bin = harness_builddir_path("src/cmd/mesos-leaderd");
+    char l0[64], l1[64];
+    int ports[2];
+    struct proc *p;
+
+    cl_start(&cls[0], "one", "one-1");
+    cl_start(&cls[1], "two", "two-1");
+    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
+    for (int i = 0; i < 2; i++) {
+        ports[i] = cls[i].port;
+        cls[i].port = harness_free_port(); /* never opened: the passed sockets are used */
+    }
+    write_clusters(conf, cls, 2);
+    snprintf(l0, sizeof(l0), "127.0.0.1:%d", ports[0]);
+    snprintf(l1, sizeof(l1), "127.0.0.1:%d", ports[1]);
+    p = proc_start((const char *[]){"systemd-socket-activate", "-l", l0, "-l", l1,
+                                    "--fdname=one:two", bin, "--config", conf, NULL},
+                   NULL, NULL);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(proc_wait_output(p, PROC_STDERR, "Listening on", IT_TIMEOUT_MS, NULL), 0);
+    /* The first connection starts the daemon, which takes both sockets. */
+    for (int i = 0; i < 2; i++) {
+        snprintf(cls[i].base, sizeof(cls[i].base), "http://127.0.0.1:%d", ports[i]);
+        ck_assert_int_eq(get(cls[i].base, "/master/state", &body), 200);
+        ck_assert_ptr_nonnull(strstr(body, i == 0 ? "\"one-1\"" : "\"two-1\""));
+        free(body);
+    }
+    ck_assert_int_eq(proc_wait_output(p, PROC_STDERR, "(socket activation)", IT_TIMEOUT_MS, NULL),
+                     0);
+    for (int i = 0; i < 2; i++) { /* the ports of the file stay closed */
+        snprintf(cls[i].base, sizeof(cls[i].base), "http://127.0.0.1:%d", cls[i].port);
+        ck_assert_int_eq(get(cls[i].base, "/master/state", &body), 0);
+        free(body);
+    }
+    proc_stop(p);
+    for (int i = 0; i < 2; i++)
+        cl_stop(&cls[i]);
+    free(bin);
+    harness_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {notifications,
@@ -734,6 +945,9 @@ int main(void)
                                   reload_checks_and_warns_from_the_table,
                                   open_files_limit,
                                   test_config_clusters,
+                                  two_clusters_one_daemon,
+                                  reload_adds_and_removes_clusters,
+                                  socket_activation_by_name,
                                   NULL};
 
     return it_run(it_suite("service", tests, 90), 1);
