@@ -35,6 +35,7 @@ src_libleaderd_a_SOURCES = \
 	src/proxy/relay.c \
 	src/proxy/request.c src/proxy/request.h \
 	src/proxy/route.c src/proxy/route.h \
+	src/proxy/share.c src/proxy/share.h \
 	src/proxy/stream.c src/proxy/stream.h \
 	src/proxy/upstream.c src/proxy/upstream.h src/proxy/upstream_engine.h \
 	src/proxy/upstream_core.c src/proxy/upstream_curl.c src/proxy/upstream_native.c \

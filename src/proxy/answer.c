@@ -109,11 +109,11 @@ enum head_step answer_head_line(struct exchange *ex, const char *line, size_t le
 
 /* --- giving it to libmicrohttpd ---------------------------------------------- */
 
-static void add_headers(struct exchange *ex, struct MHD_Response *r)
+static void add_headers(const struct ex_answer *a, struct MHD_Response *r)
 {
-    const char *p = ex->ans.head.data;
-    const char *end = p + ex->ans.head.len;
-    const char *connection = ex->ans.connection.len ? ex->ans.connection.data : NULL;
+    const char *p = a->head.data;
+    const char *end = p + a->head.len;
+    const char *connection = a->connection.len ? a->connection.data : NULL;
 
     while (p && p < end) {
         const char *name = p;
@@ -129,16 +129,31 @@ static void add_headers(struct exchange *ex, struct MHD_Response *r)
     }
 }
 
-void answer_queue(struct exchange *ex, struct MHD_Response *r)
+/* A call other than GET/HEAD answered: reads that arrive from now on must
+ * not share an answer sent before it (share.h). */
+static void count_write(struct exchange *ex)
 {
-    add_headers(ex, r);
-    if (MHD_queue_response(ex->conn, (unsigned)ex->ans.status, r) != MHD_YES)
+    if (ex->req.method && !ex->req.resendable)
+        ex->p->share.writes_done++;
+}
+
+/* Queues @r with @a's status and headers on @ex, and resumes it. */
+static void queue_as(struct exchange *ex, const struct ex_answer *a, struct MHD_Response *r)
+{
+    add_headers(a, r);
+    if (MHD_queue_response(ex->conn, (unsigned)a->status, r) != MHD_YES)
         log_ratelimited(&answer_limit, LOG_WARNING, "cannot queue the master's %d answer",
-                        ex->ans.status);
+                        a->status);
     MHD_destroy_response(r);
-    metrics_count_status(&ex->p->metrics, (unsigned)ex->ans.status);
+    metrics_count_status(&ex->p->metrics, (unsigned)a->status);
+    count_write(ex);
     ex->state = EX_RELAYING;
     registry_resume(ex);
+}
+
+void answer_queue(struct exchange *ex, struct MHD_Response *r)
+{
+    queue_as(ex, &ex->ans, r);
 }
 
 static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
@@ -149,13 +164,13 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
 /* An answer without a body (HEAD, 304) keeps the length the master gave it,
  * or has none: then libmicrohttpd must not frame one either (it would write
  * a last chunk after the head), and it closes the connection instead. */
-static struct MHD_Response *bodiless_response(const struct exchange *ex)
+static struct MHD_Response *bodiless_response(const struct ex_answer *a)
 {
     struct MHD_Response *r;
 
-    if (ex->ans.content_length >= 0)
-        return MHD_create_response_from_callback((uint64_t)ex->ans.content_length, 16, no_body,
-                                                 NULL, NULL);
+    if (a->content_length >= 0)
+        return MHD_create_response_from_callback((uint64_t)a->content_length, 16, no_body, NULL,
+                                                 NULL);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16, no_body, NULL, NULL);
     if (r)
         MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
@@ -168,7 +183,7 @@ void answer_buffered(struct exchange *ex)
     size_t len = 0;
     char *body = bodiless ? NULL : bufq_steal(&ex->ans.data, &len);
     struct MHD_Response *r =
-        bodiless ? bodiless_response(ex)
+        bodiless ? bodiless_response(&ex->ans)
                  : MHD_create_response_from_buffer_with_free_callback(len, body, free);
 
     if (!r) {
@@ -180,9 +195,76 @@ void answer_buffered(struct exchange *ex)
     answer_queue(ex, r);
 }
 
+/* --- one body, several answers --------------------------------------------------- */
+
+struct shared_body {
+    unsigned refs;
+    size_t len;
+    char *data;
+};
+
+struct shared_body *answer_share_body(struct exchange *ex)
+{
+    struct shared_body *b = xnew(struct shared_body);
+
+    b->refs = 1;
+    b->data = bufq_steal(&ex->ans.data, &b->len);
+    return b;
+}
+
+struct shared_body *answer_body_ref(struct shared_body *b)
+{
+    b->refs++;
+    return b;
+}
+
+void answer_body_unref(struct shared_body *b)
+{
+    if (!b || --b->refs > 0)
+        return;
+    free(b->data);
+    free(b);
+}
+
+static void unref_body(void *cls)
+{
+    answer_body_unref(cls);
+}
+
+static bool is_bodiless(const struct exchange *ex, const struct ex_answer *a)
+{
+    return ex->req.head || a->status == 304 || a->status == 204;
+}
+
+void answer_copy(struct exchange *ex, const struct ex_answer *from, struct shared_body *b,
+                 long age_s)
+{
+    struct MHD_Response *r;
+    char age[24];
+
+    if (is_bodiless(ex, from))
+        r = bodiless_response(from);
+    else
+        r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data, unref_body,
+                                                                   answer_body_ref(b));
+    if (!r) {
+        if (!is_bodiless(ex, from))
+            answer_body_unref(b);
+        answer_error(ex, 500, "internal", "cannot build the answer", 0);
+        return;
+    }
+    if (age_s >= 0) {
+        snprintf(age, sizeof(age), "%ld", age_s);
+        MHD_add_response_header(r, "Age", age);
+    }
+    ex->p->metrics.bytes_downstream += is_bodiless(ex, from) ? 0 : b->len;
+    queue_as(ex, from, r);
+}
+
 void answer_error(struct exchange *ex, unsigned status, const char *code, const char *message,
                   unsigned retry_after)
 {
+    count_write(ex);
     ex->state = EX_LOCAL;
     metrics_count_status(&ex->p->metrics, status);
     if (local_error(ex->conn, status, code, message, retry_after, false) != MHD_YES)

@@ -31,6 +31,22 @@ void answer_queue(struct exchange *ex, struct MHD_Response *r);
 /* Sends the answer read whole (or a bodiless one). */
 void answer_buffered(struct exchange *ex);
 
+/* A body read whole, shared by several answers (share.h); refcounted. */
+struct shared_body;
+
+/* Takes the body @ex read whole into a shared body (one reference). */
+struct shared_body *answer_share_body(struct exchange *ex);
+
+/* Takes and drops a reference. */
+struct shared_body *answer_body_ref(struct shared_body *b);
+void answer_body_unref(struct shared_body *b);
+
+/* Queues on @ex the answer @from (its status, headers and length) with the
+ * body @b, and resumes @ex's connection; with @age_s >= 0, adds an Age
+ * header (an answer from the cache). */
+void answer_copy(struct exchange *ex, const struct ex_answer *from, struct shared_body *b,
+                 long age_s);
+
 /* Queues a daemon-made JSON error (see local.h) on a connection that may be
  * suspended, and resumes it. */
 void answer_error(struct exchange *ex, unsigned status, const char *code, const char *message,

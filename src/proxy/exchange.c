@@ -15,6 +15,7 @@
 #include "proxy/local.h"
 #include "proxy/request.h"
 #include "proxy/route.h"
+#include "proxy/share.h"
 #include "proxy/stream.h"
 #include "proxy/watch.h"
 
@@ -31,6 +32,46 @@
 static struct log_ratelimit exchange_limit = LOG_RATELIMIT_INIT(60000, 20);
 
 static void dispatch(struct exchange *ex);
+
+/* The joiners of a shared read @ex leads go their own way: each makes its
+ * own call (share.h). */
+static void release_joiners(struct exchange *ex)
+{
+    struct list released;
+    struct list_node *n;
+
+    list_init(&released);
+    share_release(ex, &released);
+    while ((n = list_first(&released))) {
+        struct exchange *j = list_entry(n, struct exchange, node);
+        registry_delist(j);
+        j->share_released = true;
+        dispatch(j);
+    }
+}
+
+/* Answers @ex with a daemon-made error; what it led goes on without it. */
+static void fail(struct exchange *ex, unsigned status, const char *code, const char *message,
+                 unsigned retry_after)
+{
+    release_joiners(ex);
+    answer_error(ex, status, code, message, retry_after);
+}
+
+/* The answer was read whole: it goes to @ex, and to every read that joined
+ * it. */
+static void answer_read_whole(struct exchange *ex)
+{
+    if (!share_deliver(ex))
+        answer_buffered(ex);
+}
+
+/* The answer is relayed as it comes: too big to share. */
+static void start_relay(struct exchange *ex)
+{
+    release_joiners(ex);
+    relay_start(ex);
+}
 
 static uint64_t ms_from_now(struct exchange *ex, uint64_t ms)
 {
@@ -85,6 +126,8 @@ const struct leader_snapshot *exchange_leader(struct proxy *p)
         leader_snapshot_unref(p->leader);
         p->leader = s;
         leader_changed(p, s, epoch_changed);
+        if (epoch_changed)
+            share_leader_changed(p);
         watch_snapshot(p, s);
         if (p->observer)
             p->observer(p->observer_data, s);
@@ -126,6 +169,7 @@ static void abandon(struct exchange *ex)
         relay_end_stream(ex, "the client went away");
         return;
     }
+    release_joiners(ex);
     registry_delist(ex);
     registry_stop_upstream(ex);
     ex->ans.upstream_done = true;
@@ -194,7 +238,7 @@ static void give_up(struct exchange *ex, enum retry_reason why, const char *deta
              (double)(loop_now_ns(ex->p->loop) - ex->budget.started_ns) / 1e9);
     log_ratelimited(&exchange_limit, LOG_WARNING, "%s %s: answering 503: %s", ex->req.method,
                     ex->req.target, msg);
-    answer_error(ex, 503, "leader_unavailable", msg, 1);
+    fail(ex, 503, "leader_unavailable", msg, 1);
 }
 
 /* Tries again if the budget allows; returns false when it does not. */
@@ -224,7 +268,7 @@ static bool on_header_line(void *owner, const char *line, size_t len)
         return false;
     case HEAD_DONE:
         if (ex->ans.plan == PLAN_STREAM)
-            relay_start(ex);
+            start_relay(ex);
         else if (ex->ans.plan == PLAN_BUFFER && ex->ans.content_length > 0 && !ex->req.head)
             bufq_reserve(&ex->ans.data, (size_t)ex->ans.content_length); /* one allocation */
         return true;
@@ -248,7 +292,7 @@ static size_t on_body(void *owner, const char *bytes, size_t len)
     case PLAN_BUFFER:
         if (bufq_len(&a->data) + len > POLICY_BUFFER_MAX && a->content_length < 0) {
             a->plan = PLAN_STREAM; /* too big to hold after all */
-            relay_start(ex);
+            start_relay(ex);
             return relay_body(ex, bytes, len);
         }
         /* fall through */
@@ -284,7 +328,7 @@ static void fail_upstream(struct exchange *ex, enum upstream_result r, const cha
                  r == UPSTREAM_TIMEOUT ? "did not answer in time" : "gave no valid answer", detail);
     }
     log_ratelimited(&exchange_limit, LOG_WARNING, "%s %s: %s", ex->req.method, ex->req.target, msg);
-    answer_error(ex, fa.status, fa.code, msg, fa.retry_after_s);
+    fail(ex, fa.status, fa.code, msg, fa.retry_after_s);
 }
 
 /* A 503 whose body we read: decide between a retry and relaying it. */
@@ -302,7 +346,7 @@ static void decide_503(struct exchange *ex)
     case V503_RELAY:
         break;
     }
-    answer_buffered(ex); /* relayed as it is */
+    answer_read_whole(ex); /* relayed as it is */
 }
 
 /* A 307 whose body we read: follow ZooKeeper, not the Location. */
@@ -364,7 +408,7 @@ static void on_upstream_done(void *owner, enum upstream_result rc, const char *d
     else if (ex->ans.plan == PLAN_INSPECT)
         decide_503(ex);
     else
-        answer_buffered(ex);
+        answer_read_whole(ex);
 }
 
 static void on_upstream_timeout(struct loop_timer *timer)
@@ -400,6 +444,7 @@ static void start_attempt(struct exchange *ex, const struct leader_snapshot *s)
 
     ex->budget.tries++;
     ex->att = (struct ex_attempt){.epoch = s->epoch};
+    share_sending(ex);
     snprintf(ex->att.leader, sizeof(ex->att.leader), "%s", s->address);
     registry_reset_answer(ex);
     ex->p->metrics.bytes_upstream += rq->body.len;
@@ -410,7 +455,7 @@ static void start_attempt(struct exchange *ex, const struct leader_snapshot *s)
     registry_suspend(ex);
     if (upstream_start(ex->p->upstream, &ex->xfer, &req, &upstream_callbacks, ex) < 0) {
         loop_timer_cancel(ex->p->loop, &ex->timer);
-        answer_error(ex, 500, "internal", "cannot start the upstream call", 0);
+        fail(ex, 500, "internal", "cannot start the upstream call", 0);
     }
 }
 
@@ -431,7 +476,7 @@ static void dispatch(struct exchange *ex)
     ex->p->metrics.no_leader_answers++;
     snprintf(msg, sizeof(msg), "no leading Mesos master is known: %s",
              s->reason ? s->reason : "unknown");
-    answer_error(ex, 503, "no_leader", msg, 1);
+    fail(ex, 503, "no_leader", msg, 1);
 }
 
 /* --- the request ---------------------------------------------------------------- */
@@ -466,6 +511,7 @@ static enum MHD_Result on_request_headers(struct exchange *ex, const char *url, 
     ex->req.http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
     ex->req.head = strcmp(method, "HEAD") == 0;
     ex->req.resendable = policy_method_resendable(method);
+    ex->writes_seen = p->share.writes_done;
     ex->local = local_find(url);
     if (ex->client && ex->client->over_cap && !ex->local)
         return answer_now(ex, &(struct request_refusal){503, "too_many_connections",
@@ -547,7 +593,8 @@ static void on_body_complete(struct exchange *ex)
         ex->req.headers_built = true;
     }
     ex->budget.deadline_ns = ms_from_now(ex, ex->p->cfg.retry_budget_ms);
-    dispatch(ex);
+    if (!share_request(ex))
+        dispatch(ex);
 }
 
 static enum MHD_Result read_body(struct exchange *ex, const char *upload, size_t *upload_size)
@@ -657,7 +704,13 @@ void exchange_abort_all(struct proxy *p)
         if (!ex->suspended || ex->client_gone)
             continue;
         if (ex->state == EX_UPSTREAM || ex->state == EX_WAITING) {
-            /* Cut off at the end of the drain: say so rather than hang up. */
+            /* Cut off at the end of the drain: say so rather than hang up
+             * (its joiners, if it leads a read, get the same below). */
+            struct list released;
+            list_init(&released);
+            share_release(ex, &released);
+            while (list_first(&released))
+                registry_delist(list_entry(list_first(&released), struct exchange, node));
             registry_delist(ex);
             registry_stop_upstream(ex);
             answer_error(ex, 503, "stopping", "mesos-leaderd is stopping", 1);

@@ -110,10 +110,13 @@ struct exchange {
     struct loop_io client_io;      /* a waiting client that leaves */
     enum park_reason park;
     uint64_t park_epoch;
-    uint64_t watch_after;      /* a watcher: the document index it has seen */
-    struct list_node all_node; /* in p->exchanges.all */
-    struct list_node node;     /* in p->exchanges.streams or .parked */
-    struct list *list;         /* which, or NULL */
+    uint64_t watch_after;       /* a watcher: the document index it has seen */
+    uint64_t writes_seen;       /* writes answered when the request arrived (share.h) */
+    struct shared_call *shared; /* the shared read it leads, or NULL */
+    bool share_released;        /* joined a read that could not be shared after all */
+    struct list_node all_node;  /* in p->exchanges.all */
+    struct list_node node;      /* in p->exchanges.streams or .parked */
+    struct list *list;          /* which, or NULL */
 };
 
 /* --- exchange.c: the calls, as the rest of the proxy sees them ---------------- */

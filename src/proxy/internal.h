@@ -26,6 +26,13 @@ struct watch_state {
     struct loop_timer keepalive;
 };
 
+/* Shared reads of state endpoints (share.c keeps them). */
+struct share_state {
+    struct list calls;    /* struct shared_call: on their way, open to joiners */
+    struct list cache;    /* struct cached: answers kept for state-cache-ttl */
+    uint64_t writes_done; /* calls other than GET/HEAD answered so far */
+};
+
 struct proxy {
     struct loop *loop;
     struct proxy_config cfg;         /* proxy.c */
@@ -35,6 +42,7 @@ struct proxy {
     struct upstream *upstream;       /* upstream.c: calls to the master */
     struct exchange_lists exchanges; /* registry.c: every call, streams, parked calls */
     struct watch_state watch;        /* watch.c: the leader document, waiting clients */
+    struct share_state share;        /* share.c: shared reads and their cache */
     struct leader_store *store;      /* exchange.c: the leader in use, and changes to it */
     const struct leader_snapshot *leader;
     bool applying_leader;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "proxy/exchange.h"
+#include "proxy/share.h"
 #include "proxy/watch.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -49,6 +50,7 @@ struct proxy *proxy_new(struct loop *loop, struct leader_store *store,
     p->listen_name = xstrdup(listen_name);
     registry_init(&p->exchanges);
     watch_init(p);
+    share_init(p);
     p->upstream = upstream_new(loop, &cfg->upstream);
     p->front = front_new(loop, cfg->client_idle_timeout_s, &exchange_handlers, p);
     if (!p->upstream || !p->front) {
@@ -96,6 +98,7 @@ void proxy_free(struct proxy *p)
         proxy_end_streams(p, "the daemon is stopping");
         /* libmicrohttpd must not be stopped with suspended connections. */
         exchange_abort_all(p);
+        share_done(p);
         for (int i = 0; i < 10 && p->exchanges.all.count > 0; i++)
             front_run(p->front);
         /* Stopping it completes every request (freeing exchanges) and
@@ -107,6 +110,7 @@ void proxy_free(struct proxy *p)
     loop_io_remove(p->loop, &p->leader_io);
     upstream_free(p->upstream);
     watch_done(p);
+    share_done(p);
     leader_snapshot_unref(p->leader);
     free(p->listen_name);
     free(p);

@@ -96,3 +96,11 @@ TESTS += tests/integration/it_watch
 tests_integration_it_watch_SOURCES = tests/integration/it_watch.c
 tests_integration_it_watch_CPPFLAGS = $(HARNESS_CPPFLAGS)
 tests_integration_it_watch_LDADD = $(IT_LIBS)
+
+# Heavy state reads served once: concurrent identical reads share one call,
+# read-your-writes, the state cache.
+check_PROGRAMS += tests/integration/it_share
+TESTS += tests/integration/it_share
+tests_integration_it_share_SOURCES = tests/integration/it_share.c
+tests_integration_it_share_CPPFLAGS = $(HARNESS_CPPFLAGS)
+tests_integration_it_share_LDADD = $(IT_LIBS)

@@ -1,0 +1,263 @@
+/* it_share.c: heavy state reads served once, against a real ZooKeeper:
+ * concurrent identical reads of /master/state cost the master one call, a
+ * read after a write never sees the state from before the write, the
+ * optional cache answers with an Age header and empties on writes. The
+ * stand-in serves the many-readers case; a scripted master, whose state
+ * says how many writes it had taken when the read arrived, the others. */
+#include "config.h"
+
+#include "integration/itlib.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READERS 50
+
+/* --- many readers, the stand-in ---------------------------------------------- */
+
+struct reader {
+    const char *url;
+    long status;
+    char *body;
+};
+
+static void *read_state(void *arg)
+{
+    struct reader *r = arg;
+    struct http_resp resp = {0};
+
+    r->status = it_request("GET", r->url, NULL, NULL, &resp);
+    r->body = resp.body ? strdup(resp.body) : NULL;
+    http_resp_free(&resp);
+    return NULL;
+}
+
+/* READERS reads at once, while the master takes its time to answer. */
+static void read_all_at_once(const char *url)
+{
+    struct reader r[READERS];
+    pthread_t t[READERS];
+
+    for (int i = 0; i < READERS; i++) {
+        r[i] = (struct reader){.url = url};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, read_state, &r[i]), 0);
+    }
+    for (int i = 0; i < READERS; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(r[i].status, 200);
+        ck_assert_ptr_nonnull(r[i].body);
+        ck_assert_str_eq(r[i].body, r[0].body); /* the same bytes for everyone */
+    }
+    for (int i = 0; i < READERS; i++)
+        free(r[i].body);
+}
+
+/* 50 concurrent readers of /master/state cost the stand-in one call each
+ * round; the daemon counts the reads that joined. */
+START_TEST(concurrent_reads_share_one_call)
+{
+    char *zk_url = it_new_zk_url();
+    struct it_master *m = it_master_start(zk_url, "sh", NULL);
+    struct it_daemon *d = it_daemon_start(zk_url, NULL);
+    const char *url;
+
+    it_daemon_wait_leader(d, m);
+    url = strdup(it_url(d, "/master/state"));
+    it_master_faults(m, "{\"delay_ms\":1500}"); /* every read arrives while the first waits */
+    for (int round = 1; round <= 2; round++) {
+        it_master_clear_requests(m);
+        read_all_at_once(url);
+        ck_assert_int_eq(it_master_request_count_for(m, "/master/state"), 1);
+    }
+    ck_assert_int_ge(it_daemon_metric(d, "mesos_leaderd_shared_reads_joined_total"),
+                     2 * (READERS - 1));
+    it_master_faults(m, "{\"delay_ms\":0}");
+    free((char *)url);
+    it_daemon_stop(d);
+    it_master_stop(m);
+    free(zk_url);
+}
+END_TEST
+
+/* --- a master whose state tells what it had seen --------------------------- */
+
+struct counting {
+    atomic_int writes;      /* writes taken */
+    atomic_int state_calls; /* reads of /master/state */
+    atomic_int slow_ms;     /* how long a read of the state takes */
+};
+
+static void serve_counting(struct it_script_conn *c, void *arg)
+{
+    struct counting *k = arg;
+    struct it_script_request r;
+    char answer[256], body[96];
+
+    while (it_script_read_request(c, &r) == 0) {
+        bool state = strcmp(r.method, "GET") == 0; /* every read is one of the state */
+        int writes = atomic_load(&k->writes);      /* what the state says: as it arrived */
+        it_script_request_done(&r);
+        if (state) {
+            atomic_fetch_add(&k->state_calls, 1);
+            usleep((useconds_t)atomic_load(&k->slow_ms) * 1000u);
+        } else {
+            atomic_fetch_add(&k->writes, 1);
+        }
+        snprintf(body, sizeof(body), "{\"writes\":%d}", writes);
+        snprintf(
+            answer, sizeof(answer),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+            strlen(body), body);
+        if (!it_script_write(c, answer, strlen(answer)))
+            return;
+    }
+}
+
+struct scripted {
+    char *zk_url;
+    struct zkh_client *zk;
+    struct it_script *m;
+    char *node;
+    struct it_daemon *d;
+    struct counting k;
+};
+
+static void scripted_start(struct scripted *s, const char *const *daemon_args)
+{
+    s->zk_url = it_new_zk_url();
+    s->zk = zkh_client_open(zkh_connect_string(it_zk()), NULL);
+    ck_assert_ptr_nonnull(s->zk);
+    s->m = it_script_start(serve_counting, &s->k);
+    s->node = it_register_master(s->zk, s->zk_url, "127.0.0.1", it_script_port(s->m), "count");
+    s->d = it_daemon_start(s->zk_url, daemon_args);
+    it_daemon_wait_address(s->d, "127.0.0.1", it_script_port(s->m));
+}
+
+static void scripted_stop(struct scripted *s)
+{
+    it_daemon_stop(s->d);
+    it_script_stop(s->m);
+    zkh_client_delete(s->zk, s->node, false);
+    zkh_client_close(s->zk);
+    free(s->node);
+    free(s->zk_url);
+}
+
+static bool state_calls_at_least(void *arg)
+{
+    struct scripted *s = arg;
+
+    return atomic_load(&s->k.state_calls) >= 1;
+}
+
+/* A read that arrives after a write was answered does not join a read sent
+ * before it: it sees the state after the write. */
+START_TEST(read_your_writes)
+{
+    struct scripted s = {0};
+    struct reader first = {0}, second = {0};
+    pthread_t t1, t2;
+
+    scripted_start(&s, NULL);
+    atomic_store(&s.k.slow_ms, 1500);
+    first.url = strdup(it_url(s.d, "/master/state"));
+    second.url = first.url;
+    ck_assert_int_eq(pthread_create(&t1, NULL, read_state, &first), 0);
+    ck_assert(wait_until(state_calls_at_least, &s, IT_TIMEOUT_MS)); /* on its way */
+    ck_assert_int_eq(it_post_json(it_url(s.d, "/master/teardown"), "{}", NULL), 200);
+    ck_assert_int_eq(pthread_create(&t2, NULL, read_state, &second), 0);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    ck_assert_int_eq(first.status, 200);
+    ck_assert_str_eq(first.body, "{\"writes\":0}"); /* sent before the write */
+    ck_assert_int_eq(second.status, 200);
+    ck_assert_str_eq(second.body, "{\"writes\":1}"); /* its own call, after it */
+    ck_assert_int_eq(atomic_load(&s.k.state_calls), 2);
+    free(first.body);
+    free(second.body);
+    free((char *)first.url);
+    scripted_stop(&s);
+}
+END_TEST
+
+/* GET @path with extra headers; the answer into @ret. */
+static long get(struct it_daemon *d, const char *path, const char *const *headers,
+                struct http_resp *ret)
+{
+    return it_request("GET", it_url(d, path), headers, NULL, ret);
+}
+
+/* The cache: a second read within the time to live is answered from it
+ * (Age header); Cache-Control: no-cache and any write go to the master. */
+START_TEST(state_cache)
+{
+    struct scripted s = {0};
+    struct http_resp r = {0};
+
+    scripted_start(&s, (const char *[]){"--state-cache-ttl", "60s", NULL});
+    ck_assert_int_eq(get(s.d, "/master/state", NULL, &r), 200);
+    ck_assert_ptr_null(http_resp_header(&r, "Age"));
+    http_resp_free(&r);
+    ck_assert_int_eq(get(s.d, "/state", NULL, &r), 200); /* another path: its own entry */
+    http_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&s.k.state_calls), 2);
+    ck_assert_int_eq(get(s.d, "/master/state", NULL, &r), 200);
+    ck_assert_ptr_nonnull(http_resp_header(&r, "Age"));
+    ck_assert_str_eq(r.body, "{\"writes\":0}");
+    http_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&s.k.state_calls), 2); /* from the cache */
+    ck_assert_int_eq(
+        get(s.d, "/master/state", (const char *[]){"Cache-Control: no-cache", NULL}, &r), 200);
+    http_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&s.k.state_calls), 3); /* bypassed */
+    ck_assert_int_eq(it_post_json(it_url(s.d, "/master/teardown"), "{}", NULL), 200);
+    ck_assert_int_eq(get(s.d, "/master/state", NULL, &r), 200);
+    ck_assert_str_eq(r.body, "{\"writes\":1}"); /* emptied by the write */
+    ck_assert_ptr_null(http_resp_header(&r, "Age"));
+    http_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&s.k.state_calls), 4);
+    ck_assert_int_ge(it_daemon_metric(s.d, "mesos_leaderd_shared_reads_cached_total"), 1);
+    scripted_stop(&s);
+}
+END_TEST
+
+/* Reads that differ in what Mesos answers for (Authorization) share
+ * nothing; with shared-reads empty, nothing is shared. */
+START_TEST(different_principals_not_shared)
+{
+    struct scripted s = {0};
+    struct http_resp r = {0};
+
+    scripted_start(&s, (const char *[]){"--state-cache-ttl", "60s", NULL});
+    ck_assert_int_eq(
+        get(s.d, "/master/state", (const char *[]){"Authorization: Basic YTpi", NULL}, &r), 200);
+    http_resp_free(&r);
+    ck_assert_int_eq(
+        get(s.d, "/master/state", (const char *[]){"Authorization: Basic Yzpk", NULL}, &r), 200);
+    http_resp_free(&r);
+    ck_assert_int_eq(atomic_load(&s.k.state_calls), 2);
+    scripted_stop(&s);
+
+    memset(&s, 0, sizeof(s));
+    scripted_start(&s, (const char *[]){"--state-cache-ttl", "60s", "--shared-reads", "", NULL});
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(get(s.d, "/master/state", NULL, &r), 200);
+        http_resp_free(&r);
+    }
+    ck_assert_int_eq(atomic_load(&s.k.state_calls), 2);
+    scripted_stop(&s);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {concurrent_reads_share_one_call, read_your_writes, state_cache,
+                                  different_principals_not_shared, NULL};
+
+    return it_run(it_suite("share", tests, 90), 1);
+}
