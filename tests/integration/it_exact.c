@@ -498,7 +498,7 @@ START_TEST(descriptor_exhaustion_answer_names_it)
     open_held(e.d, fds);
     ck_assert_int_eq(write(fds[0], call, strlen(call)), (ssize_t)strlen(call));
     status = it_read_answer(fds[0], IT_TIMEOUT_MS, &answer, NULL);
-    fprintf(stderr, "a call with descriptors exhausted (%d open): %ld %s\n", it_daemon_fds(e.d),
+    fprintf(stderr, "a call with descriptors exhausted (%d open): %ld %.120s\n", it_daemon_fds(e.d),
             status, it_answer_body(answer));
     if (status != 200) {
         json_object *obj;
