@@ -4,9 +4,10 @@
  * the loop allocates nothing per event. A watcher removed while events are
  * being dispatched gets none of the events still pending in that batch, so a
  * callback may free the object behind any other watcher. "After" hooks run
- * once per iteration, after all events: the place for work that must not
- * happen inside a library callback (running libmicrohttpd, unpausing
- * libcurl). */
+ * after all events of an iteration, and once more before the loop waits
+ * again (so that work one hook asks of another is done before it sleeps):
+ * the place for work that must not happen inside a library callback
+ * (running libmicrohttpd, unpausing libcurl). */
 #ifndef MLD_LOOP_H
 #define MLD_LOOP_H
 

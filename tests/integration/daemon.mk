@@ -39,7 +39,7 @@ VALGRIND_DAEMON = valgrind --quiet --leak-check=full --show-leak-kinds=definite,
 check-valgrind:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="tests/integration/it_proxy \
 	tests/integration/it_streams tests/integration/it_service tests/integration/it_watch \
-	tests/integration/it_share tests/integration/it_diff" \
+	tests/integration/it_share" \
 	IT_DAEMON_WRAPPER="$(VALGRIND_DAEMON)"
 
 # Faults under load on a 3-node ensemble; each test records its figures in

@@ -1,7 +1,9 @@
-/* check_loop.c: unit tests of the event loop: timers and watcher removal. */
+/* check_loop.c: unit tests of the event loop: timers, the loop's time, watcher removal and
+ * hooks. */
 #include "config.h"
 
 #include "base/loop.h"
+#include "base/timeutil.h"
 #include "unit/unit.h"
 
 #include <check.h>
@@ -14,6 +16,7 @@ struct order {
     struct loop *loop;
     int fired[8];
     int n;
+    int stop_after; /* timers fired when the loop is stopped */
 };
 
 struct tagged {
@@ -27,13 +30,13 @@ static void on_fire(struct loop_timer *t)
     struct tagged *x = t->data;
 
     x->order->fired[x->order->n++] = x->tag;
-    if (x->order->n == 4)
+    if (x->order->n == x->order->stop_after)
         loop_stop(x->order->loop);
 }
 
 START_TEST(timers_fire_in_deadline_order)
 {
-    struct order o = {.loop = loop_new()};
+    struct order o = {.loop = loop_new(), .stop_after = 4};
     struct tagged t[5];
     const int delays[] = {30, 10, 20, 5, 1};
 
@@ -52,6 +55,70 @@ START_TEST(timers_fire_in_deadline_order)
     ck_assert_int_eq(o.fired[2], 1);
     ck_assert_int_eq(o.fired[3], 2);
     loop_free(o.loop);
+}
+END_TEST
+
+/* Timers already due when the loop runs all expire in the same iteration:
+ * they still fire in deadline order, whatever the order they were armed in. */
+START_TEST(timers_due_together_fire_in_deadline_order)
+{
+    struct order o = {.loop = loop_new(), .stop_after = 6};
+    struct tagged t[6];
+    const int ago_us[] = {300, 900, 100, 700, 500, 200};
+    uint64_t now = loop_now_ns(o.loop);
+
+    for (int i = 0; i < 6; i++) {
+        t[i] = (struct tagged){.order = &o, .tag = i};
+        loop_timer_init(&t[i].timer, on_fire, &t[i]);
+        loop_timer_arm_at(o.loop, &t[i].timer, now - (uint64_t)ago_us[i] * 1000u);
+    }
+    ck_assert_int_eq(loop_run(o.loop), 0);
+    ck_assert_int_eq(o.n, 6);
+    ck_assert_int_eq(o.fired[0], 1);
+    ck_assert_int_eq(o.fired[1], 3);
+    ck_assert_int_eq(o.fired[2], 4);
+    ck_assert_int_eq(o.fired[3], 0);
+    ck_assert_int_eq(o.fired[4], 5);
+    ck_assert_int_eq(o.fired[5], 2);
+    loop_free(o.loop);
+}
+END_TEST
+
+struct clocked {
+    struct loop *loop;
+    struct loop_timer timer;
+    uint64_t now_at_fire, now_later;
+};
+
+/* Records loop_now_ns() when the timer fires and again once the clock has
+ * moved on by 200 us: the loop's time is the iteration's, it does not move. */
+static void on_clocked(struct loop_timer *t)
+{
+    struct clocked *c = t->data;
+    uint64_t start = time_now_ns();
+
+    c->now_at_fire = loop_now_ns(c->loop);
+    while (time_now_ns() - start < 200000u)
+        ;
+    c->now_later = loop_now_ns(c->loop);
+    loop_stop(c->loop);
+}
+
+/* A deadline that is not a whole microsecond: when the timer fires, the
+ * loop's time has reached it (a callback that compares loop_now_ns() with
+ * its deadline does not find itself early and re-arm for ever). */
+START_TEST(timer_fires_at_or_after_its_deadline_by_loop_time)
+{
+    struct clocked c = {.loop = loop_new()};
+    uint64_t at = time_now_ns() + 2000001u;
+
+    loop_timer_init(&c.timer, on_clocked, &c);
+    loop_timer_arm_at(c.loop, &c.timer, at);
+    ck_assert_int_eq(loop_run(c.loop), 0);
+    ck_assert_uint_ge(c.now_at_fire, at);
+    ck_assert_uint_eq(c.now_later, c.now_at_fire);
+    ck_assert(!loop_timer_armed(&c.timer));
+    loop_free(c.loop);
 }
 END_TEST
 
@@ -137,11 +204,83 @@ START_TEST(hooks_unbounded_and_removable)
 }
 END_TEST
 
+/* A hook that asks another (earlier) one for work, as libcurl's unpausing
+ * kicks libmicrohttpd: the work is done before the loop sleeps, without
+ * waiting for an event that may never come. */
+struct kick {
+    struct loop *loop;
+    struct loop_io io;
+    struct loop_hook worker, asker;
+    struct loop_timer give_up;
+    bool event_seen, asked, kicked, done, gave_up;
+};
+
+static void on_kick_event(struct loop_io *io, uint32_t events)
+{
+    struct kick *k = io->data;
+    uint64_t count;
+
+    ck_assert_int_eq(read(io->fd, &count, sizeof(count)), (ssize_t)sizeof(count));
+    k->event_seen = true;
+}
+
+static void worker_hook(void *data)
+{
+    struct kick *k = data;
+
+    if (!k->kicked)
+        return;
+    k->done = true;
+    loop_stop(k->loop);
+}
+
+static void asker_hook(void *data)
+{
+    struct kick *k = data;
+
+    if (k->event_seen && !k->asked)
+        k->asked = k->kicked = true;
+}
+
+static void on_give_up(struct loop_timer *t)
+{
+    struct kick *k = t->data;
+
+    k->gave_up = true;
+    loop_stop(k->loop);
+}
+
+START_TEST(hook_asked_by_another_runs_before_the_loop_sleeps)
+{
+    struct kick k = {.loop = loop_new()};
+    int fd = eventfd(1, EFD_NONBLOCK);
+
+    ck_assert_int_eq(loop_io_add(k.loop, &k.io, fd, EPOLLIN, on_kick_event, &k), 0);
+    loop_hook_add(k.loop, &k.worker, worker_hook, &k);
+    loop_hook_add(k.loop, &k.asker, asker_hook, &k);
+    loop_timer_init(&k.give_up, on_give_up, &k);
+    loop_timer_arm_ms(k.loop, &k.give_up, 2000);
+    ck_assert_int_eq(loop_run(k.loop), 0);
+    ck_assert(k.done);
+    ck_assert(!k.gave_up);
+    loop_timer_cancel(k.loop, &k.give_up);
+    loop_hook_remove(k.loop, &k.worker);
+    loop_hook_remove(k.loop, &k.asker);
+    loop_io_remove(k.loop, &k.io);
+    close(fd);
+    loop_free(k.loop);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {timers_fire_in_deadline_order,
+                                  timers_due_together_fire_in_deadline_order,
+                                  timer_fires_at_or_after_its_deadline_by_loop_time,
                                   removed_watcher_gets_no_pending_event,
-                                  hooks_unbounded_and_removable, NULL};
+                                  hooks_unbounded_and_removable,
+                                  hook_asked_by_another_runs_before_the_loop_sleeps,
+                                  NULL};
 
     return unit_run(unit_suite("loop", tests));
 }
