@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ACCEPT_BATCH      64  /* accepted per wake-up, so that others get a turn */
+#define ACCEPT_BATCH      256 /* accepted per wake-up, so that others get a turn */
 #define SWEEP_INTERVAL_MS 500 /* how often slow connections are looked for */
 #define BACKOFF_MIN_MS    50  /* accept() out of descriptors: first pause */
 #define BACKOFF_MAX_MS    1000

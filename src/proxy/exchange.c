@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #define CLIENT_WATCH_DELAY_MS 200 /* a call waiting longer gets its client watched */
+#define STALE_BATCH           256 /* streams of an old leader ended per turn of the loop */
 
 static struct log_ratelimit exchange_limit = LOG_RATELIMIT_INIT(60000, 20);
 
@@ -80,21 +81,37 @@ static uint64_t ms_from_now(struct exchange *ex, uint64_t ms)
 
 /* --- the leader ------------------------------------------------------------ */
 
+/* Ends up to STALE_BATCH streams bound to a leader other than the current
+ * one, and comes back at the next turn of the loop for the rest: between
+ * two batches the loop accepts the connections of the clients that
+ * subscribe again, so that thousands of streams ending at once do not fill
+ * the listen queue. */
+static void end_stale_streams(struct loop_timer *timer)
+{
+    struct proxy *p = timer->data;
+    struct list_node *n, *tmp;
+    unsigned ended = 0;
+
+    list_for_each_safe (n, tmp, &p->exchanges.streams) {
+        struct exchange *ex = list_entry(n, struct exchange, node);
+        if (ex->att.epoch == p->leader->epoch)
+            continue;
+        if (ended++ == STALE_BATCH) {
+            loop_timer_arm_at(p->loop, timer, loop_now_ns(p->loop));
+            return;
+        }
+        p->metrics.streams_ended_by_leader_change++;
+        relay_end_stream(ex, "the leader changed");
+    }
+}
+
 /* The leader changed (or its state did): streams bound to another leader
  * end, parked calls wake. */
 static void leader_changed(struct proxy *p, const struct leader_snapshot *s, bool epoch_changed)
 {
-    struct list_node *n, *tmp;
-
-    if (epoch_changed) {
-        list_for_each_safe(n, tmp, &p->exchanges.streams)
-        {
-            struct exchange *ex = list_entry(n, struct exchange, node);
-            if (ex->att.epoch != s->epoch) {
-                p->metrics.streams_ended_by_leader_change++;
-                relay_end_stream(ex, "the leader changed");
-            }
-        }
+    if (epoch_changed && p->exchanges.streams.count > 0) {
+        loop_timer_init(&p->stale_streams, end_stale_streams, p);
+        end_stale_streams(&p->stale_streams);
     }
     /* A woken call may park again (at the back): visit each one once. */
     for (unsigned left = p->exchanges.parked.count; left > 0; left--) {
@@ -698,8 +715,7 @@ void exchange_abort_all(struct proxy *p)
 {
     struct list_node *n, *tmp;
 
-    list_for_each_safe(n, tmp, &p->exchanges.all)
-    {
+    list_for_each_safe (n, tmp, &p->exchanges.all) {
         struct exchange *ex = list_entry(n, struct exchange, all_node);
         if (!ex->suspended || ex->client_gone)
             continue;
@@ -724,8 +740,7 @@ void exchange_free_detached(struct proxy *p)
 {
     struct list_node *n, *tmp;
 
-    list_for_each_safe(n, tmp, &p->exchanges.all)
-    {
+    list_for_each_safe (n, tmp, &p->exchanges.all) {
         struct exchange *ex = list_entry(n, struct exchange, all_node);
         if (ex->relay.detached && !ex->conn)
             registry_free(ex);

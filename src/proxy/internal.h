@@ -46,6 +46,7 @@ struct proxy {
     struct leader_store *store;      /* exchange.c: the leader in use, and changes to it */
     const struct leader_snapshot *leader;
     bool applying_leader;
+    struct loop_timer stale_streams; /* ends streams of an old leader, a batch a turn */
     struct loop_io leader_io;
     void (*observer)(void *data, const struct leader_snapshot *s);
     void *observer_data;

@@ -108,6 +108,7 @@ void proxy_free(struct proxy *p)
     exchange_free_detached(p);
     clients_free(p->clients);
     loop_io_remove(p->loop, &p->leader_io);
+    loop_timer_cancel(p->loop, &p->stale_streams);
     upstream_free(p->upstream);
     watch_done(p);
     share_done(p);

@@ -116,8 +116,7 @@ static bool from_cache(struct exchange *ex, const char *key)
 
     if (ttl == 0 || wants_fresh(ex->conn))
         return false;
-    list_for_each_safe(n, tmp, &p->share.cache)
-    {
+    list_for_each_safe (n, tmp, &p->share.cache) {
         struct cached *c = list_entry(n, struct cached, node);
         if (now - c->stored_ns >= ttl) {
             cached_free(p, c);
@@ -140,8 +139,7 @@ static void cache_keep(struct proxy *p, const struct shared_call *call, struct s
 
     if (p->cfg.state_cache_ttl_ms == 0 || a->status != 200)
         return;
-    list_for_each_safe(n, tmp, &p->share.cache)
-    { /* one per key: the newest */
+    list_for_each_safe (n, tmp, &p->share.cache) { /* one per key: the newest */
         struct cached *old = list_entry(n, struct cached, node);
         if (strcmp(old->key, call->key) == 0)
             cached_free(p, old);

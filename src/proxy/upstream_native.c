@@ -156,8 +156,7 @@ static struct upstream_conn *idle_take(struct native_engine *n, const struct soc
 {
     struct list_node *node, *tmp;
 
-    list_for_each_safe(node, tmp, &n->idle)
-    {
+    list_for_each_safe (node, tmp, &n->idle) {
         struct upstream_conn *c = list_entry(node, struct upstream_conn, node);
         if (c->sa_len == len && memcmp(&c->sa, sa, len) == 0 &&
             c->config_gen == n->core->config_gen) {

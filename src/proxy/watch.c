@@ -178,7 +178,7 @@ static void on_keepalive(struct loop_timer *timer)
     static const char comment[] = ": keepalive\n\n";
     struct list_node *n, *tmp;
 
-    list_for_each_safe(n, tmp, &p->watch.events)
+    list_for_each_safe (n, tmp, &p->watch.events)
         send_to(list_entry(n, struct exchange, node), comment, sizeof(comment) - 1);
     if (!list_empty(&p->watch.events))
         loop_timer_arm_ms(p->loop, timer, WATCH_KEEPALIVE_S * 1000u);
@@ -233,11 +233,12 @@ static void notify(struct proxy *p)
     struct strbuf event = {0};
     struct list_node *n, *tmp;
 
-    list_for_each_safe(n, tmp, &p->watch.polls) answer_poll(list_entry(n, struct exchange, node));
+    list_for_each_safe (n, tmp, &p->watch.polls)
+        answer_poll(list_entry(n, struct exchange, node));
     if (list_empty(&p->watch.events))
         return;
     event_of(p, &event);
-    list_for_each_safe(n, tmp, &p->watch.events)
+    list_for_each_safe (n, tmp, &p->watch.events)
         send_to(list_entry(n, struct exchange, node), event.data, event.len);
     strbuf_done(&event);
 }
