@@ -41,6 +41,13 @@ src_libleaderd_a_SOURCES = \
 	src/proxy/upstream_core.c src/proxy/upstream_curl.c src/proxy/upstream_native.c \
 	src/proxy/watch.c src/proxy/watch.h \
 	src/service/cfg.c src/service/cfg.h \
+	src/service/cfg_args.c src/service/cfg_args.h \
+	src/service/cfg_check.c src/service/cfg_check.h \
+	src/service/cfg_cluster.c src/service/cfg_cluster.h \
+	src/service/cfg_env.c src/service/cfg_env.h \
+	src/service/cfg_file.c src/service/cfg_file.h \
+	src/service/cfg_help.c \
+	src/service/cfg_table.c src/service/cfg_table.h \
 	src/service/cluster.c src/service/cluster.h \
 	src/service/cfgvalue.c src/service/cfgvalue.h \
 	src/service/fdlimit.c src/service/fdlimit.h \
