@@ -51,6 +51,7 @@ src_libleaderd_a_SOURCES = \
 	src/service/cluster.c src/service/cluster.h \
 	src/service/cfgvalue.c src/service/cfgvalue.h \
 	src/service/fdlimit.c src/service/fdlimit.h \
+	src/service/leaderwatch.c src/service/leaderwatch.h \
 	src/service/listenaddr.c src/service/listenaddr.h \
 	src/service/daemon.c src/service/daemon.h \
 	src/service/listener.c src/service/listener.h \
@@ -61,7 +62,7 @@ LEADERD_LIBS = src/libleaderd.a $(ZK_LIBS) $(JSONC_LIBS) $(MHD_LIBS) $(CURL_LIBS
 	$(SYSTEMD_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += src/cmd/mesos-leader
-src_cmd_mesos_leader_SOURCES = src/cmd/mesos-leader.c src/cmd/watch.c src/cmd/watch.h
+src_cmd_mesos_leader_SOURCES = src/cmd/mesos-leader.c
 src_cmd_mesos_leader_CPPFLAGS = $(AM_CPPFLAGS) $(ZK_CFLAGS)
 src_cmd_mesos_leader_LDADD = $(LEADERD_LIBS)
 
