@@ -41,9 +41,17 @@ src_libleaderd_a_SOURCES = \
 	src/proxy/upstream_core.c src/proxy/upstream_curl.c src/proxy/upstream_native.c \
 	src/proxy/watch.c src/proxy/watch.h \
 	src/service/cfg.c src/service/cfg.h \
+	src/service/cfg_args.c src/service/cfg_args.h \
+	src/service/cfg_check.c src/service/cfg_check.h \
+	src/service/cfg_cluster.c src/service/cfg_cluster.h \
+	src/service/cfg_env.c src/service/cfg_env.h \
+	src/service/cfg_file.c src/service/cfg_file.h \
+	src/service/cfg_help.c \
+	src/service/cfg_table.c src/service/cfg_table.h \
 	src/service/cluster.c src/service/cluster.h \
 	src/service/cfgvalue.c src/service/cfgvalue.h \
 	src/service/fdlimit.c src/service/fdlimit.h \
+	src/service/leaderwatch.c src/service/leaderwatch.h \
 	src/service/listenaddr.c src/service/listenaddr.h \
 	src/service/daemon.c src/service/daemon.h \
 	src/service/listener.c src/service/listener.h \
@@ -54,7 +62,7 @@ LEADERD_LIBS = src/libleaderd.a $(ZK_LIBS) $(JSONC_LIBS) $(MHD_LIBS) $(CURL_LIBS
 	$(SYSTEMD_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += src/cmd/mesos-leader
-src_cmd_mesos_leader_SOURCES = src/cmd/mesos-leader.c src/cmd/watch.c src/cmd/watch.h
+src_cmd_mesos_leader_SOURCES = src/cmd/mesos-leader.c
 src_cmd_mesos_leader_CPPFLAGS = $(AM_CPPFLAGS) $(ZK_CFLAGS)
 src_cmd_mesos_leader_LDADD = $(LEADERD_LIBS)
 

@@ -1,5 +1,6 @@
 /* mesos-leader.c: prints the leading Mesos master, once or at every change
- * (--watch, src/cmd/watch.c), for scripts.
+ * (--watch), for scripts: the options, where ZooKeeper is, and a tracker;
+ * the printing and watching is src/service/leaderwatch.c.
  *
  * Exit status: 0 a leader was printed (--watch: stopped by SIGINT or
  * SIGTERM); 1 usage, URL or connection error; 2 no leader appeared within
@@ -9,10 +10,8 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/strbuf.h"
-#include "base/timeutil.h"
-#include "cmd/watch.h"
 #include "service/cfg.h"
-#include "zk/report.h"
+#include "service/leaderwatch.h"
 #include "zk/tracker.h"
 
 #include <errno.h>
@@ -24,7 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EXIT_NO_LEADER     2
 #define DEFAULT_URL        "zk://127.0.0.1:2181/mesos"
 #define DEFAULT_TIMEOUT_MS 5000
 
@@ -282,80 +280,13 @@ static int find_url(const struct options *o, struct zkurl *ret)
     return 0;
 }
 
-/* --- once ----------------------------------------------------------------------- */
-
-/* Waits until a settled snapshot names a leader, or the deadline passes. */
-static const struct leader_snapshot *wait_for_leader(struct leader_store *store, int timeout_ms)
-{
-    uint64_t deadline = time_now_ms() + (uint64_t)timeout_ms;
-
-    for (;;) {
-        const struct leader_snapshot *s = leader_store_get(store);
-        uint64_t now = time_now_ms();
-        if ((s->state == LEADER_KNOWN && s->settled) || s->session == ZK_SESSION_AUTH_FAILED ||
-            now >= deadline)
-            return s;
-        uint64_t gen = s->generation;
-        leader_snapshot_unref(s);
-        leader_store_wait(store, gen, (int)(deadline - now));
-    }
-}
-
-static void print_result(const struct options *o, const struct leader_snapshot *s)
-{
-    struct strbuf out = {0};
-
-    if (o->all && !o->json) {
-        report_masters_text(s, &out);
-    } else {
-        watch_line(s, o->all, o->json, &out);
-        strbuf_puts(&out, "\n");
-    }
-    fwrite(out.data ? out.data : "", 1, out.len, stdout);
-    strbuf_done(&out);
-}
-
-static int report_failure(const struct options *o, const struct leader_snapshot *s, const char *url)
-{
-    if (s->session == ZK_SESSION_AUTH_FAILED) {
-        fprintf(stderr, "mesos-leader: ZooKeeper refused the credentials in the URL\n");
-        return EXIT_FAILURE;
-    }
-    if (s->session != ZK_SESSION_CONNECTED && !s->settled) {
-        fprintf(stderr, "mesos-leader: cannot connect to ZooKeeper at %s within %.1f s\n",
-                s->zk_url ? s->zk_url : url, o->timeout_ms / 1000.0);
-        return EXIT_FAILURE;
-    }
-    if (o->all)
-        print_result(o, s);
-    fprintf(stderr, "mesos-leader: no leader within %.1f s: %s\n", o->timeout_ms / 1000.0,
-            s->reason ? s->reason : "unknown");
-    return EXIT_NO_LEADER;
-}
-
-static int print_once(const struct options *o, struct leader_store *store, const char *url)
-{
-    const struct leader_snapshot *s = wait_for_leader(store, o->timeout_ms);
-    int status;
-
-    /* A leader known at the deadline is printed even if some standby's data
-     * could not be read yet (--all marks it "unread"). */
-    if (s->state == LEADER_KNOWN) {
-        print_result(o, s);
-        status = EXIT_SUCCESS;
-    } else {
-        status = report_failure(o, s, url);
-    }
-    leader_snapshot_unref(s);
-    return status;
-}
-
 int main(int argc, char **argv)
 {
     struct tracker_config cfg = {0};
     struct leader_store *store;
     struct tracker *tracker = NULL;
     struct zkurl url = {0};
+    struct leaderwatch_options wo;
     struct options o;
     char *redacted;
     int status, signal_fd = -1;
@@ -367,7 +298,7 @@ int main(int argc, char **argv)
     if (find_url(&o, &url) < 0)
         return EXIT_FAILURE;
     /* Before any thread starts, so that every thread blocks them. */
-    if (o.watch && (signal_fd = watch_block_signals()) < 0) {
+    if (o.watch && (signal_fd = leaderwatch_block_signals()) < 0) {
         fprintf(stderr, "mesos-leader: cannot set up signals: %s\n", strerror(-signal_fd));
         zkurl_done(&url);
         return EXIT_FAILURE;
@@ -376,18 +307,17 @@ int main(int argc, char **argv)
     cfg.url = &url;
     cfg.read_all = o.all;
     redacted = zkurl_to_redacted(&url);
-    if (tracker_start(&cfg, store, &tracker) < 0) {
+    wo = (struct leaderwatch_options){.all = o.all,
+                                      .json = o.json,
+                                      .timeout_ms = o.timeout_ms,
+                                      .url = redacted,
+                                      .exec_argv = o.exec_argv};
+    if (tracker_start(&cfg, store, &tracker) < 0)
         status = EXIT_FAILURE;
-    } else if (o.watch) {
-        struct watch_options wo = {.all = o.all,
-                                   .json = o.json,
-                                   .timeout_ms = o.timeout_ms,
-                                   .url = redacted,
-                                   .exec_argv = o.exec_argv};
-        status = watch_run(store, signal_fd, &wo);
-    } else {
-        status = print_once(&o, store, redacted);
-    }
+    else if (o.watch)
+        status = leaderwatch_run(store, signal_fd, &wo);
+    else
+        status = leaderwatch_once(store, &wo);
     tracker_stop(tracker);
     leader_store_free(store);
     zkurl_done(&url);

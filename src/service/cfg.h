@@ -6,10 +6,10 @@
  * environment, then file, then defaults. Errors name the option, the
  * variable, or the file and line.
  *
- * One table in cfg.c describes every setting: its key, type, range, default,
- * whether a reload applies it, and whether it belongs to a cluster or to the
- * whole daemon. The defaults, --help, the reload warnings and the comparison
- * of clusters all read it (cfg_setting_at() lists it).
+ * One table in cfg_table.c describes every setting: its key, type, range,
+ * default, whether a reload applies it, and whether it belongs to a cluster
+ * or to the whole daemon. The defaults, --help, the reload warnings and the
+ * comparison of clusters all read it (cfg_setting_at() lists it).
  *
  * Clusters. The file may hold "[cluster NAME]" sections. Settings before the
  * first section are the defaults of every cluster (and the daemon-wide
@@ -17,7 +17,20 @@
  * any other per-cluster setting. A file without sections describes one
  * cluster whose name is "". With sections, a per-cluster setting from the
  * environment or the command line applies to every cluster (over the file);
- * "zk" and "listen" cannot come from there. */
+ * "zk" and "listen" cannot come from there.
+ *
+ * Files. This header is the whole interface; the code is split by concern,
+ * each file calling only those after it in this list:
+ *   cfg.c          loading (cfg_load(), cfg_load_file()) and cfg_done()
+ *   cfg_args.c     the command line (cfg_args.h)
+ *   cfg_env.c      the environment (cfg_env.h)
+ *   cfg_file.c     the file and its [cluster] sections (cfg_file.h)
+ *   cfg_check.c    checks once all is read (cfg_check.h), cfg_warn()
+ *   cfg_cluster.c  one cluster: derived values, copy, compare, reload rules
+ *   cfg_help.c     --help (cfg_usage())
+ *   cfg_table.c    the table, the defaults, reading and writing a value
+ *                  (cfg_table.h)
+ * The headers named here are private to these files. */
 #ifndef MLD_CFG_H
 #define MLD_CFG_H
 

@@ -38,6 +38,21 @@ static void check_field(const char *line, size_t len)
         fail("a field value with a line break", line);
 }
 
+/* route_canonical() gives the path without its trailing slashes ("/"
+ * stays "/"). */
+static void check_canonical(const char *line)
+{
+    char canon[256];
+    size_t n;
+
+    if (route_canonical(line, canon, sizeof(canon)) < 0)
+        return;
+    n = strlen(canon);
+    if (strncmp(canon, line, n) != 0 || strspn(line + n, "/") != strlen(line + n) ||
+        (n > 1 && canon[n - 1] == '/'))
+        fail("a canonical path that is not the path without its trailing slashes", line);
+}
+
 static void check_line(const char *line, size_t len)
 {
     struct strbuf out = {0};
@@ -57,7 +72,7 @@ static void check_line(const char *line, size_t len)
     (void)headers_connection_lists(line, "x-hop");
     (void)headers_drop_from_request(line, line);
     (void)headers_drop_from_response(line, line);
-    (void)route_classify(line);
+    check_canonical(line);
     if (route_target_acceptable(line) && (line[0] != '/' || strpbrk(line, " #\r\n")))
         fail("an unacceptable target accepted", line);
 }

@@ -35,9 +35,11 @@ noinst_LIBRARIES += tests/fuzz/libleaderd-fuzz.a
 tests_fuzz_libleaderd_fuzz_a_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS)
 tests_fuzz_libleaderd_fuzz_a_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_libleaderd_fuzz_a_SOURCES = \
-	src/base/errbuf.c src/base/log.c src/base/mem.c src/base/strbuf.c \
+	src/base/errbuf.c src/base/log.c src/base/mem.c src/base/strbuf.c src/base/varint.c \
 	src/zk/election.c src/zk/masterinfo.c src/zk/zkurl.c \
-	src/service/cfg.c src/service/cfgvalue.c src/service/listenaddr.c src/proxy/headers.c src/proxy/http1.c src/proxy/route.c
+	src/service/cfg.c src/service/cfg_args.c src/service/cfg_check.c src/service/cfg_cluster.c \
+	src/service/cfg_env.c src/service/cfg_file.c src/service/cfg_help.c src/service/cfg_table.c \
+	src/service/cfgvalue.c src/service/listenaddr.c src/proxy/headers.c src/proxy/http1.c src/proxy/route.c
 
 FUZZ_TARGETS = \
 	tests/fuzz/fuzz_zkurl \

@@ -43,7 +43,8 @@ static void pair_stop(struct pair *p)
     free(p->zk_url);
 }
 
-/* Edge case 16 and requirement 1: every path form reaches the leader only. */
+/* Every path form (/state, /master/state, ...) reaches the leader only,
+ * never the standby, and answers as the leader does directly. */
 START_TEST(paths_reach_only_the_leader)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -72,9 +73,9 @@ START_TEST(paths_reach_only_the_leader)
 }
 END_TEST
 
-/* Requirement 1 / reference 3: method, target, end-to-end headers and body
- * reach the master byte for byte; hop-by-hop headers do not; X-Forwarded-For
- * is added; nothing is added that the client did not send. */
+/* Method, target, end-to-end headers and body reach the master byte for
+ * byte; hop-by-hop headers do not; X-Forwarded-For is added; nothing is
+ * added that the client did not send. */
 START_TEST(request_passes_byte_for_byte)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -163,7 +164,9 @@ static void same_answer(struct pair *p, const char *method, const char *path,
     http_resp_free(&direct);
 }
 
-/* Requirement 4, edge cases 3, 4, 5, 17: every answer relayed as it is. */
+/* Every answer of the master, its refusals included (415, 400, 405, 406,
+ * 404) and a gzip-encoded body, reaches the client as it is: the same
+ * status, body and headers as from the leader directly. */
 START_TEST(answers_relayed_verbatim)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -194,7 +197,8 @@ START_TEST(answers_relayed_verbatim)
 }
 END_TEST
 
-/* Edge case 15: 401 and its realm relayed; credentials pass unchanged. */
+/* A master that requires authentication: its 401 and realm are relayed,
+ * and the client's credentials pass unchanged. */
 START_TEST(authentication_relayed)
 {
     const char *auth[] = {"--require-auth", "alice:s3cret", NULL};
@@ -215,7 +219,9 @@ START_TEST(authentication_relayed)
 }
 END_TEST
 
-/* Edge case 3: the stream id flow, end to end. */
+/* The stream id flow, end to end: the Mesos-Stream-Id of a SUBSCRIBE is
+ * relayed, and a call carrying it is accepted; without it, or with a wrong
+ * one, the master's 400 is relayed. */
 START_TEST(stream_id_flow)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -243,7 +249,7 @@ START_TEST(stream_id_flow)
 }
 END_TEST
 
-/* Edge case 8: no master registered: 503 at once, JSON reason, no retry. */
+/* No master registered: 503 at once, with a JSON reason, and no retry. */
 START_TEST(no_leader_answers_503_at_once)
 {
     char *zk_url = it_new_zk_url();
@@ -267,8 +273,8 @@ START_TEST(no_leader_answers_503_at_once)
 }
 END_TEST
 
-/* Edge case 6: the leader ZooKeeper names redirects elsewhere: retried in
- * the budget, the 307 never reaches the client, 503 when it runs out. */
+/* The leader ZooKeeper names redirects elsewhere: retried in the budget,
+ * the 307 never reaches the client, 503 when it runs out. */
 START_TEST(redirect_retried_then_503)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -313,7 +319,7 @@ START_TEST(redirect_then_leader_catches_up)
 }
 END_TEST
 
-/* Edge case 7: a master redirecting to itself is a loop: one try, 503. */
+/* A master redirecting to itself is a loop: one try, 503. */
 START_TEST(redirect_loop_detected)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -367,8 +373,8 @@ START_TEST(redirect_loop_across_masters)
 }
 END_TEST
 
-/* Edge case 9 and requirement 3: "503 No leader elected" is retried and never
- * relayed; "503 Master has not finished recovery" is retried, then relayed. */
+/* A master's "503 No leader elected" is retried and never relayed; its
+ * "503 Master has not finished recovery" is retried, then relayed. */
 START_TEST(master_503s)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -427,7 +433,8 @@ START_TEST(refused_connection_retried)
 }
 END_TEST
 
-/* Requirement 4: /redirect answered locally; /redirect/... 404. */
+/* /redirect and /master/redirect are answered locally (307 to the
+ * daemon's own address); /redirect/... is 404; none reaches a master. */
 START_TEST(redirect_endpoints_local)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -449,7 +456,8 @@ START_TEST(redirect_endpoints_local)
 }
 END_TEST
 
-/* Requirement 5: the daemon's own endpoints. */
+/* The daemon's own endpoints: /leaderd/v1/leader, /leaderd/health (which
+ * follows the leader), /leaderd/metrics; others under /leaderd/ are 404. */
 START_TEST(own_endpoints)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -489,8 +497,8 @@ START_TEST(own_endpoints)
 }
 END_TEST
 
-/* Edge case 18: a body over 1 MiB with Expect: 100-continue passes with no
- * Expect header upstream (the cause of a 1 s stall). */
+/* A body over 1 MiB with Expect: 100-continue passes with no Expect
+ * header upstream (the cause of a 1 s stall). */
 START_TEST(large_body_no_expect)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -514,7 +522,8 @@ START_TEST(large_body_no_expect)
 }
 END_TEST
 
-/* Requirement 6: body cap (413), header cap (431), Expect never sent. */
+/* Limits: a body over --max-body is 413 (chunked too), headers too large
+ * for a connection 431; Expect is never sent upstream. */
 START_TEST(limits)
 {
     const char *small[] = {"--max-body", "64k", NULL};
@@ -587,7 +596,7 @@ START_TEST(no_open_proxy)
 }
 END_TEST
 
-/* Edge case 19 (short call) and HEAD. */
+/* An HTTP/1.0 client's short call is answered, and HEAD is relayed. */
 START_TEST(http10_and_head)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -621,7 +630,7 @@ START_TEST(hung_leader_504)
 }
 END_TEST
 
-/* Requirement 8: HTTPS toward the masters, verified against a CA file. */
+/* HTTPS toward the masters, verified against a CA file. */
 START_TEST(tls_upstream)
 {
     char *dir = harness_mkdtemp("it-tls"), *cmd = NULL, *zk_url = it_new_zk_url();
@@ -703,7 +712,7 @@ static bool metric_at_most(void *arg)
     return it_daemon_metric(w->d, w->name) <= w->at_least;
 }
 
-/* Requirement 6: past the connection cap, 503 (and the daemon lives on). */
+/* Past --max-connections, 503 (and the daemon lives on). */
 START_TEST(connection_cap)
 {
     struct pair p = pair_start((const char *[]){"--max-connections", "3", NULL}, NULL);
@@ -769,7 +778,8 @@ START_TEST(connection_cap_counts_streams)
 }
 END_TEST
 
-/* Requirement 6: idle kept-alive client connections are closed. */
+/* Idle kept-alive client connections are closed after
+ * --client-idle-timeout. */
 START_TEST(idle_client_connection_closed)
 {
     struct pair p = pair_start((const char *[]){"--client-idle-timeout", "1s", NULL}, NULL);

@@ -65,8 +65,8 @@ static int recordio_count(const char *data, size_t len, const char *must_contain
     return n;
 }
 
-/* Edge case 1: headers at once, the first record while the master holds
- * back the rest. */
+/* A SUBSCRIBE's headers reach the client at once, and its first record
+ * too while the master still holds back the rest: nothing is buffered. */
 START_TEST(first_record_not_buffered)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -94,8 +94,8 @@ START_TEST(first_record_not_buffered)
 }
 END_TEST
 
-/* Edge case 2: records split across chunks and many in one chunk arrive as
- * an intact RecordIO byte stream. */
+/* Records split across chunks and many in one chunk arrive as an intact
+ * RecordIO byte stream. */
 START_TEST(recordio_intact_across_chunkings)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -121,8 +121,8 @@ START_TEST(recordio_intact_across_chunkings)
 }
 END_TEST
 
-/* Edge case 10, requirement 2: the leader leaves: the stream ends at once
- * and abnormally; re-subscribing reaches the new leader with a new id. */
+/* The leader leaves: the stream ends at once and abnormally, so that the
+ * client subscribes again; that reaches the new leader with a new id. */
 START_TEST(leader_change_ends_stream)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -149,8 +149,8 @@ START_TEST(leader_change_ends_stream)
 }
 END_TEST
 
-/* Edge case 10 with a crash: the leader killed (its sockets reset) ends the
- * stream abnormally even though ZooKeeper still names it. */
+/* The leader killed (its sockets reset) ends the stream abnormally even
+ * though ZooKeeper still names it. */
 START_TEST(killed_leader_ends_stream)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -166,8 +166,8 @@ START_TEST(killed_leader_ends_stream)
 }
 END_TEST
 
-/* Edge case 11: the leader is partitioned (silent, connection open) while
- * ZooKeeper moves the leadership: the stream ends on the ZooKeeper event. */
+/* The leader is partitioned (silent, connection open) while ZooKeeper
+ * moves the leadership: the stream ends on the ZooKeeper event. */
 START_TEST(partition_ends_stream_on_zk_event)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -190,7 +190,8 @@ START_TEST(partition_ends_stream_on_zk_event)
 }
 END_TEST
 
-/* Edge case 11, second half: silence past the idle watchdog ends it. */
+/* A stream on which the master sends nothing, not even a heartbeat, for
+ * longer than --stream-idle-timeout ends abnormally (an upstream timeout). */
 START_TEST(idle_watchdog)
 {
     const char *quick[] = {"--stream-idle-timeout", "800ms", NULL};
@@ -209,7 +210,8 @@ START_TEST(idle_watchdog)
 }
 END_TEST
 
-/* Edge case 12, scaled: a stream outlives the upstream (total) timeout. */
+/* A stream is not a call: it outlives --upstream-timeout (which limits
+ * only its headers) as long as data flows. */
 START_TEST(no_total_timeout_on_streams)
 {
     const char *quick[] = {"--upstream-timeout", "500ms", "--stream-idle-timeout", "2s", NULL};
@@ -244,7 +246,8 @@ static bool framework_disconnected(void *arg)
     return yes;
 }
 
-/* Edge case 13: a client that leaves aborts the upstream transfer at once. */
+/* A client that leaves a stream aborts the upstream transfer at once: the
+ * master sees the framework disconnected. */
 START_TEST(client_leaving_aborts_upstream)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -271,8 +274,8 @@ static bool fds_back_to(void *arg)
     return proc_fd_count(f->pid) <= f->want;
 }
 
-/* Edge case 13, at scale: 1,000 subscribe/disconnect cycles leave no
- * descriptor and no memory behind. */
+/* 1,000 subscribe/disconnect cycles leave no descriptor and no memory
+ * behind. */
 START_TEST(thousand_cycles_no_leak)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -313,7 +316,8 @@ START_TEST(thousand_cycles_no_leak)
 }
 END_TEST
 
-/* Edge case 14: a second SUBSCRIBE fails the first over: ERROR, clean end. */
+/* A second SUBSCRIBE of the same framework fails the first over: the first
+ * stream gets the master's ERROR event and ends cleanly. */
 START_TEST(failover_subscribe_ends_first_cleanly)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -342,8 +346,8 @@ START_TEST(failover_subscribe_ends_first_cleanly)
 }
 END_TEST
 
-/* Edge case 21: above the operator subscriber limit the master closes the
- * oldest stream; the close is relayed cleanly. */
+/* Above the operator subscriber limit the master closes the oldest
+ * stream; the close is relayed cleanly. */
 START_TEST(operator_subscriber_limit)
 {
     const char *limited[] = {"--max-operator-subscribers", "2", "--heartbeat-interval", "0.2",
@@ -372,8 +376,8 @@ START_TEST(operator_subscriber_limit)
 }
 END_TEST
 
-/* Edge case 19: an HTTP/1.0 client's SUBSCRIBE gets a close-delimited
- * stream (no chunked coding, which HTTP/1.0 does not know). */
+/* An HTTP/1.0 client's SUBSCRIBE gets a close-delimited stream (no
+ * chunked coding, which HTTP/1.0 does not know). */
 START_TEST(http10_subscribe_close_delimited)
 {
     struct pair p = pair_start(NULL, NULL);
@@ -428,8 +432,8 @@ static void register_raw(struct zkh_client *c, const char *parent, const char *n
     ck_assert_int_eq(zkh_client_create(c, path, data, strlen(data), flags, NULL), 0);
 }
 
-/* Edge case 20: a flap A -> B -> A: no stream stays on a master that stopped
- * leading, and no call goes to B once the watch that replaced it fired. */
+/* A flap A -> B -> A: no stream stays on a master that stopped leading,
+ * and no call goes to B once the watch that replaced it fired. */
 START_TEST(flap_leaves_no_stream_behind)
 {
     const char *fast[] = {"--heartbeat-interval", "0.2", NULL};

@@ -167,14 +167,10 @@ END_TEST
 
 int main(void)
 {
-    const TTest *const tests[] = {head_kept_and_acted_on,
-                                  connection_named_headers,
-                                  interim_answers_dropped,
-                                  bodiless_answers_keep_their_length,
-                                  head_size_limit,
-                                  too_many_headers,
-                                  malformed_heads_refused,
-                                  NULL};
+    const TTest *const tests[] = {head_kept_and_acted_on,  connection_named_headers,
+                                  interim_answers_dropped, bodiless_answers_keep_their_length,
+                                  head_size_limit,         too_many_headers,
+                                  malformed_heads_refused, NULL};
 
     return unit_run(unit_suite("answer", tests));
 }

@@ -76,7 +76,8 @@ START_TEST(redirect_loops)
     ck_assert(!policy_redirect_loops(&log, "a:1", "b:1"));
     ck_assert(!policy_redirect_loops(&log, "b:1", "c:1"));
     ck_assert(policy_redirect_loops(&log, "b:1", "a:1")); /* back */
-    for (int i = 0; i < 20; i++) { /* more than it remembers: no overflow */
+    /* More than it remembers: no overflow. */
+    for (int i = 0; i < 20; i++) {
         char to[16];
         snprintf(to, sizeof(to), "m%d:1", i);
         ck_assert(!policy_redirect_loops(&log, "x:1", to));
@@ -96,7 +97,7 @@ START_TEST(backoff_and_budget)
     ck_assert_uint_le(policy_backoff_ns(100), 64000 * ms); /* capped */
     ck_assert_uint_eq(policy_next_try_ns(1, 3, 0, 5000 * ms), 250 * ms);
     ck_assert_uint_eq(policy_next_try_ns(2, 3, 10 * ms, 5000 * ms), 1010 * ms);
-    ck_assert_uint_eq(policy_next_try_ns(3, 3, 0, 5000 * ms), 0);        /* tries spent */
+    ck_assert_uint_eq(policy_next_try_ns(3, 3, 0, 5000 * ms), 0);         /* tries spent */
     ck_assert_uint_eq(policy_next_try_ns(2, 9, 4500 * ms, 5000 * ms), 0); /* time spent */
 }
 END_TEST
@@ -152,9 +153,15 @@ END_TEST
 
 int main(void)
 {
-    const TTest *const tests[] = {answer_plans,   verdicts_503,       resending,
-                                  request_bodies, redirect_loops,     backoff_and_budget,
-                                  waiting_for_a_leader, failure_answers, methods_and_codings,
+    const TTest *const tests[] = {answer_plans,
+                                  verdicts_503,
+                                  resending,
+                                  request_bodies,
+                                  redirect_loops,
+                                  backoff_and_budget,
+                                  waiting_for_a_leader,
+                                  failure_answers,
+                                  methods_and_codings,
                                   NULL};
 
     return unit_run(unit_suite("policy", tests));

@@ -80,12 +80,12 @@ static void fake_config_changed(void *engine)
     ((struct fake *)engine)->config_changes++;
 }
 
-static const struct upstream_engine_ops fake0 = {
-    "fake0", accepts0, create0, fake_destroy, fake_start, fake_abort, fake_unpause,
-    fake_config_changed};
-static const struct upstream_engine_ops fake1 = {
-    "fake1", accepts1, create1, fake_destroy, fake_start, fake_abort, fake_unpause,
-    fake_config_changed};
+static const struct upstream_engine_ops fake0 = {"fake0",      accepts0,           create0,
+                                                 fake_destroy, fake_start,         fake_abort,
+                                                 fake_unpause, fake_config_changed};
+static const struct upstream_engine_ops fake1 = {"fake1",      accepts1,           create1,
+                                                 fake_destroy, fake_start,         fake_abort,
+                                                 fake_unpause, fake_config_changed};
 
 /* The owner's side. */
 struct owner {

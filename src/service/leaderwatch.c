@@ -1,14 +1,18 @@
-/* watch.c: mesos-leader --watch: lines or command runs at every change.
+/* leaderwatch.c: mesos-leader's work: the leader printed once, or a line
+ * or a command run at every change (--watch, --exec).
  *
- * One thread: it polls the store's eventfd (a new snapshot) and a signalfd
- * (SIGINT, SIGTERM, SIGCHLD). The command (--exec) runs one at a time: a
- * change that comes while it runs marks a run as pending, and when it ends
- * it runs once more if the leader differs from what the last run was given,
- * so that any number of changes during one run make one later run. */
+ * Once, it waits on the store until a settled snapshot names a leader or
+ * the timeout passes. Watching is one thread: it polls the store's eventfd
+ * (a new snapshot) and a signalfd (SIGINT, SIGTERM, SIGCHLD). The command
+ * (--exec) runs one at a time: a change that comes while it runs marks a
+ * run as pending, and when it ends it runs once more if the leader differs
+ * from what the last run was given, so that any number of changes during
+ * one run make one later run. */
 #include "config.h"
 
-#include "cmd/watch.h"
+#include "service/leaderwatch.h"
 #include "base/mem.h"
+#include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "zk/report.h"
 
@@ -27,7 +31,7 @@
 extern char **environ;
 
 struct watcher {
-    const struct watch_options *o;
+    const struct leaderwatch_options *o;
     struct leader_store *store;
     int signal_fd;
     char *shown;     /* what identifies the last line printed */
@@ -38,7 +42,7 @@ struct watcher {
     int status;      /* the exit status when it is not 0 */
 };
 
-int watch_block_signals(void)
+int leaderwatch_block_signals(void)
 {
     sigset_t set;
     int r, fd;
@@ -70,7 +74,10 @@ static void members_text(const struct leader_snapshot *s, struct strbuf *out)
     strbuf_done(&lines);
 }
 
-void watch_line(const struct leader_snapshot *s, bool all, bool json, struct strbuf *out)
+/* The line for @s (without its newline): "host:port" or "no leader: why";
+ * with @json the leader's MasterInfo or "null"; with @all the members in
+ * election order ("; "-separated text, or a JSON array). */
+static void leader_line(const struct leader_snapshot *s, bool all, bool json, struct strbuf *out)
 {
     char *info;
 
@@ -99,7 +106,7 @@ static void show(struct watcher *w, const struct leader_snapshot *s)
     struct strbuf line = {0};
     const char *key;
 
-    watch_line(s, w->o->all, w->o->json, &line);
+    leader_line(s, w->o->all, w->o->json, &line);
     key = w->o->all || s->state == LEADER_KNOWN ? line.data : "";
     if (!w->shown || strcmp(w->shown, key) != 0) {
         printf("%s\n", line.data);
@@ -319,7 +326,7 @@ static void finish(struct watcher *w)
     free(w->given);
 }
 
-int watch_run(struct leader_store *store, int signal_fd, const struct watch_options *o)
+int leaderwatch_run(struct leader_store *store, int signal_fd, const struct leaderwatch_options *o)
 {
     struct watcher w = {.o = o, .store = store, .signal_fd = signal_fd};
     const struct leader_snapshot *s = wait_first(&w);
@@ -336,4 +343,72 @@ int watch_run(struct leader_store *store, int signal_fd, const struct watch_opti
     }
     finish(&w);
     return w.status;
+}
+
+/* --- once ---------------------------------------------------------------------- */
+
+/* Waits until a settled snapshot names a leader, or the deadline passes. */
+static const struct leader_snapshot *wait_for_leader(struct leader_store *store, int timeout_ms)
+{
+    uint64_t deadline = time_now_ms() + (uint64_t)timeout_ms;
+
+    for (;;) {
+        const struct leader_snapshot *s = leader_store_get(store);
+        uint64_t now = time_now_ms();
+        if ((s->state == LEADER_KNOWN && s->settled) || s->session == ZK_SESSION_AUTH_FAILED ||
+            now >= deadline)
+            return s;
+        uint64_t gen = s->generation;
+        leader_snapshot_unref(s);
+        leader_store_wait(store, gen, (int)(deadline - now));
+    }
+}
+
+static void print_result(const struct leaderwatch_options *o, const struct leader_snapshot *s)
+{
+    struct strbuf out = {0};
+
+    if (o->all && !o->json) {
+        report_masters_text(s, &out);
+    } else {
+        leader_line(s, o->all, o->json, &out);
+        strbuf_puts(&out, "\n");
+    }
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    strbuf_done(&out);
+}
+
+static int report_failure(const struct leaderwatch_options *o, const struct leader_snapshot *s)
+{
+    if (s->session == ZK_SESSION_AUTH_FAILED) {
+        fprintf(stderr, "mesos-leader: ZooKeeper refused the credentials in the URL\n");
+        return EXIT_FAILURE;
+    }
+    if (s->session != ZK_SESSION_CONNECTED && !s->settled) {
+        fprintf(stderr, "mesos-leader: cannot connect to ZooKeeper at %s within %.1f s\n",
+                s->zk_url ? s->zk_url : o->url, o->timeout_ms / 1000.0);
+        return EXIT_FAILURE;
+    }
+    if (o->all)
+        print_result(o, s);
+    fprintf(stderr, "mesos-leader: no leader within %.1f s: %s\n", o->timeout_ms / 1000.0,
+            s->reason ? s->reason : "unknown");
+    return LEADERWATCH_EXIT_NO_LEADER;
+}
+
+int leaderwatch_once(struct leader_store *store, const struct leaderwatch_options *o)
+{
+    const struct leader_snapshot *s = wait_for_leader(store, o->timeout_ms);
+    int status;
+
+    /* A leader known at the deadline is printed even if some standby's data
+     * could not be read yet (--all marks it "unread"). */
+    if (s->state == LEADER_KNOWN) {
+        print_result(o, s);
+        status = EXIT_SUCCESS;
+    } else {
+        status = report_failure(o, s);
+    }
+    leader_snapshot_unref(s);
+    return status;
 }
