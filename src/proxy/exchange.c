@@ -749,5 +749,6 @@ void exchange_free_detached(struct proxy *p)
 
 unsigned exchange_pending(const struct proxy *p)
 {
-    return p->exchanges.all.count - p->exchanges.streams.count;
+    return p->exchanges.all.count - p->exchanges.streams.count - watch_polls(p) -
+           watch_event_streams(p);
 }

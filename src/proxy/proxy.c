@@ -140,7 +140,7 @@ unsigned proxy_pending_calls(const struct proxy *p)
 
 unsigned proxy_open_streams(const struct proxy *p)
 {
-    return p->exchanges.streams.count;
+    return p->exchanges.streams.count + watch_event_streams(p);
 }
 
 bool proxy_healthy(struct proxy *p)

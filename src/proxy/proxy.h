@@ -59,10 +59,12 @@ void proxy_quiesce(struct proxy *p);
 /* Ends every open stream abnormally (shutdown). */
 void proxy_end_streams(struct proxy *p, const char *why);
 
-/* Calls still being answered (streams excluded). */
+/* Calls still being answered (streams and clients waiting for the leader
+ * to change excluded). */
 unsigned proxy_pending_calls(const struct proxy *p);
 
-/* Streams open. */
+/* Streams open: event streams relayed, and the daemon's own event streams
+ * of leader changes. */
 unsigned proxy_open_streams(const struct proxy *p);
 
 /* Whether the event loop side is healthy (for the watchdog): libmicrohttpd

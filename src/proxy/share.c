@@ -196,7 +196,6 @@ bool share_request(struct exchange *ex)
     call = call_for(p, key, ex->writes_seen);
     if (call) {
         free(key);
-        p->metrics.shared_joined++;
         ex->state = EX_WAITING;
         registry_enlist(ex, &call->joiners);
         registry_suspend(ex);
@@ -232,6 +231,7 @@ bool share_deliver(struct exchange *ex)
     while ((n = list_first(&call->joiners))) {
         struct exchange *j = list_entry(n, struct exchange, node);
         registry_delist(j);
+        ex->p->metrics.shared_joined++; /* counted once served: a call saved */
         answer_copy(j, &ex->ans, b, -1);
     }
     answer_copy(ex, &ex->ans, b, -1);

@@ -24,6 +24,7 @@ struct reader {
     const char *url;
     long status;
     char *body;
+    size_t len;
 };
 
 static void *read_state(void *arg)
@@ -90,7 +91,30 @@ struct counting {
     atomic_int writes;      /* writes taken */
     atomic_int state_calls; /* reads of /master/state */
     atomic_int slow_ms;     /* how long a read of the state takes */
+    atomic_int big;         /* the state is padded past 1 MiB */
 };
+
+#define BIG_STATE (1200 * 1024)
+
+/* A state past what is read whole first: its head, then BIG_STATE bytes. */
+static bool write_big(struct it_script_conn *c)
+{
+    static char pad[64 * 1024];
+    char head[128];
+    size_t left = BIG_STATE;
+
+    memset(pad, 'x', sizeof(pad));
+    snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", BIG_STATE);
+    if (!it_script_write(c, head, strlen(head)))
+        return false;
+    while (left > 0) {
+        size_t n = left < sizeof(pad) ? left : sizeof(pad);
+        if (!it_script_write(c, pad, n))
+            return false;
+        left -= n;
+    }
+    return true;
+}
 
 static void serve_counting(struct it_script_conn *c, void *arg)
 {
@@ -107,6 +131,11 @@ static void serve_counting(struct it_script_conn *c, void *arg)
             usleep((useconds_t)atomic_load(&k->slow_ms) * 1000u);
         } else {
             atomic_fetch_add(&k->writes, 1);
+        }
+        if (state && atomic_load(&k->big)) {
+            if (!write_big(c))
+                return;
+            continue;
         }
         snprintf(body, sizeof(body), "{\"writes\":%d}", writes);
         snprintf(
@@ -254,10 +283,52 @@ START_TEST(different_principals_not_shared)
 }
 END_TEST
 
+static void *read_big(void *arg)
+{
+    struct reader *r = arg;
+    struct http_resp resp = {0};
+
+    r->status = it_request("GET", r->url, NULL, NULL, &resp);
+    r->body = resp.body ? strdup(resp.body) : NULL;
+    r->len = resp.body_len;
+    http_resp_free(&resp);
+    return NULL;
+}
+
+/* An answer larger than what is read whole is not shared: each reader that
+ * waited for it gets its own call, and none counts as joined. */
+START_TEST(large_answers_not_shared)
+{
+    struct scripted s = {0};
+    struct reader r[4];
+    pthread_t t[4];
+
+    scripted_start(&s, NULL);
+    atomic_store(&s.k.big, 1);
+    atomic_store(&s.k.slow_ms, 1000);
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct reader){.url = strdup(it_url(s.d, "/master/state"))};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, read_big, &r[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(r[i].status, 200);
+        ck_assert_uint_eq(r[i].len, BIG_STATE);
+        free(r[i].body);
+        free((char *)r[i].url);
+    }
+    ck_assert_int_eq(atomic_load(&s.k.state_calls), 4);
+    ck_assert_int_eq(it_daemon_metric(s.d, "mesos_leaderd_shared_reads_joined_total"), 0);
+    ck_assert_int_eq(it_daemon_metric(s.d, "mesos_leaderd_upstream_calls_saved_total"), 0);
+    scripted_stop(&s);
+}
+END_TEST
+
 int main(void)
 {
-    const TTest *const tests[] = {concurrent_reads_share_one_call, read_your_writes, state_cache,
-                                  different_principals_not_shared, NULL};
+    const TTest *const tests[] = {
+        concurrent_reads_share_one_call, read_your_writes,         state_cache,
+        different_principals_not_shared, large_answers_not_shared, NULL};
 
     return it_run(it_suite("share", tests, 90), 1);
 }
