@@ -228,7 +228,7 @@ static void make_state(struct server *s)
                   "\"deactivated_slaves\":0,\"frameworks\":[],\"completed_frameworks\":[],"
                   "\"slaves\":[%s]}",
                   MESOS_VERSION, s->opt.id, s->opt.host, s->opt.host, s->port, s->master_json, n,
-                  agents.data ? agents.data : "");
+                  agents.len ? agents.data : ""); /* reserved, maybe never written */
     strbuf_done(&agents);
 }
 
