@@ -8,6 +8,9 @@
  *       stream's open time so heartbeats of many streams spread evenly;
  *       any other body: 202 Accepted, empty body.
  *   GET /master/state, /state: 200, ~--state-kb KB of deterministic JSON.
+ *   GET /backend/counters: 200, {"requests":N,"state_requests":N,
+ *       "streams":N}: what it answered so far (this call included in
+ *       "requests"), so that a benchmark can count the calls a proxy made.
  *   Anything else: 404.
  * Keep-alive and pipelining are supported (responses strictly in order; one
  * response is written before the next request is parsed). With --zk it
@@ -95,6 +98,7 @@ struct server {
     struct strbuf state; /* the /master/state body */
     uint64_t rng;
     uint64_t n_requests, n_streams, n_heartbeats, n_skipped;
+    uint64_t n_state_requests; /* GETs of the state answered */
 };
 
 /* request: one parsed request; pointers into the connection's input. */
@@ -224,7 +228,7 @@ static void make_state(struct server *s)
                   "\"deactivated_slaves\":0,\"frameworks\":[],\"completed_frameworks\":[],"
                   "\"slaves\":[%s]}",
                   MESOS_VERSION, s->opt.id, s->opt.host, s->opt.host, s->port, s->master_json, n,
-                  agents.data ? agents.data : "");
+                  agents.len ? agents.data : ""); /* reserved, maybe never written */
     strbuf_done(&agents);
 }
 
@@ -356,6 +360,20 @@ static void respond_state(struct server *s, struct conn *c)
     c->ext_off = 0;
 }
 
+static void respond_counters(struct server *s, struct conn *c)
+{
+    char json[160];
+    int n = snprintf(json, sizeof(json),
+                     "{\"requests\":%" PRIu64 ",\"state_requests\":%" PRIu64 ",\"streams\":%" PRIu64
+                     "}\n",
+                     s->n_requests, s->n_state_requests, s->n_streams);
+
+    strbuf_printf(&c->out,
+                  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                  "Content-Length: %d\r\n%s\r\n%s",
+                  n, c->close_after ? "Connection: close\r\n" : "", json);
+}
+
 /* Appends one RecordIO record ("<len>\n<json>") as one HTTP chunk. */
 static void append_record(struct strbuf *out, const char *json, size_t len)
 {
@@ -445,10 +463,13 @@ static void handle_request(struct server *s, struct conn *c, const struct reques
         else
             respond_empty(c, "202 Accepted", "");
     } else if (path_is(r, "/master/state") || path_is(r, "/state")) {
-        if (method_is(r, "GET"))
+        if (method_is(r, "GET")) {
+            s->n_state_requests++;
             respond_state(s, c);
-        else
+        } else
             respond_empty(c, "405 Method Not Allowed", "Allow: GET\r\n");
+    } else if (path_is(r, "/backend/counters") && method_is(r, "GET")) {
+        respond_counters(s, c);
     } else {
         respond_empty(c, "404 Not Found", "");
     }

@@ -1,6 +1,6 @@
 # bench/local.mk: the benchmark tools. They are never installed: `make bench`
 # (or `make bench/backend`, `make bench/streamload`) builds them, and the
-# scripts bench/streams and bench/throughput run them.
+# scripts bench/streams, bench/throughput and bench/shared run them.
 
 BENCH_TOOLS = bench/backend bench/streamload
 EXTRA_PROGRAMS = $(BENCH_TOOLS)
@@ -19,6 +19,8 @@ bench_streamload_LDADD = $(LEADERD_LIBS)
 
 EXTRA_DIST += $(bench_backend_SOURCES) bench/streamload.c \
 	bench/streams bench/throughput bench/lib.sh bench/scheduler-call.lua
+# bench/shared: shared state reads (bench/backend and wrk; nothing to build).
+EXTRA_DIST += bench/shared
 
 .PHONY: bench
 bench: $(BENCH_TOOLS)
