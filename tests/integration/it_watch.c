@@ -243,5 +243,5 @@ int main(void)
 {
     const TTest *const tests[] = {index_grows_with_changes, long_poll, server_sent_events, NULL};
 
-    return it_run(it_suite("watch", tests, 120), 1);
+    return it_run(it_suite("watch", tests, 240), 1);
 }
