@@ -8,16 +8,47 @@
 #include <string.h>
 #include <strings.h>
 
+/* What the proxy does with a header it knows, by name. */
+enum {
+    KNOWN_HOP = 1,      /* hop-by-hop */
+    KNOWN_SET = 2,      /* the upstream client sets it */
+    KNOWN_REWRITE = 4,  /* rewritten with this hop added */
+    KNOWN_FRAMING = 8,  /* the HTTP server sets it on answers */
+};
+
+/* Compared by length first: most names are told apart without a byte. */
+static const struct known_header {
+    const char *name;
+    size_t len;
+    unsigned what;
+} known[] = {
+    {"TE", 2, KNOWN_HOP},
+    {"Via", 3, KNOWN_REWRITE},
+    {"Host", 4, KNOWN_SET},
+    {"Expect", 6, KNOWN_SET},
+    {"Trailer", 7, KNOWN_HOP},
+    {"Upgrade", 7, KNOWN_HOP},
+    {"Connection", 10, KNOWN_HOP},
+    {"Keep-Alive", 10, KNOWN_HOP},
+    {"Content-Length", 14, KNOWN_SET | KNOWN_FRAMING},
+    {"X-Forwarded-For", 15, KNOWN_REWRITE},
+    {"Transfer-Encoding", 17, KNOWN_HOP},
+};
+
+static unsigned what_of(const char *name)
+{
+    size_t len = strlen(name);
+
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && known[i].len <= len; i++) {
+        if (known[i].len == len && strcasecmp(name, known[i].name) == 0)
+            return known[i].what;
+    }
+    return len > 6 && strncasecmp(name, "Proxy-", 6) == 0 ? KNOWN_HOP : 0;
+}
+
 bool headers_is_hop_by_hop(const char *name)
 {
-    static const char *const hop[] = {"Connection",        "Keep-Alive", "TE", "Trailer",
-                                      "Transfer-Encoding", "Upgrade",    NULL};
-
-    for (size_t i = 0; hop[i]; i++) {
-        if (strcasecmp(name, hop[i]) == 0)
-            return true;
-    }
-    return strncasecmp(name, "Proxy-", 6) == 0;
+    return (what_of(name) & KNOWN_HOP) != 0;
 }
 
 bool headers_connection_lists(const char *connection, const char *name)
@@ -44,10 +75,8 @@ bool headers_connection_lists(const char *connection, const char *name)
 
 bool headers_drop_from_request(const char *name, const char *connection)
 {
-    return headers_is_hop_by_hop(name) || headers_connection_lists(connection, name) ||
-           strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0 ||
-           strcasecmp(name, "Expect") == 0 || strcasecmp(name, "X-Forwarded-For") == 0 ||
-           strcasecmp(name, "Via") == 0;
+    return (what_of(name) & (KNOWN_HOP | KNOWN_SET | KNOWN_REWRITE)) ||
+           headers_connection_lists(connection, name);
 }
 
 /* Skips blanks; returns the first other character. */
@@ -97,8 +126,8 @@ bool headers_via_names(const char *via, const char *name)
 
 bool headers_drop_from_response(const char *name, const char *connection)
 {
-    return headers_is_hop_by_hop(name) || headers_connection_lists(connection, name) ||
-           strcasecmp(name, "Content-Length") == 0;
+    return (what_of(name) & (KNOWN_HOP | KNOWN_FRAMING)) ||
+           headers_connection_lists(connection, name);
 }
 
 static bool valid_token_char(unsigned char c)
