@@ -36,8 +36,10 @@
  * counters ListenOverflows and ListenDrops of /proc/net/netstat are read at
  * t0 and at the end of the storm (they count for the whole machine).
  *
- * Prints "storm-load open ..." once every stream is open, then one
- * "summary ..." line of key=value pairs (times in ms); with --samples, one
+ * Prints "storm-load open ..." once every stream is open, "storm-load done
+ * ..." when the storm is over (before the hold), then one
+ * "summary ..." line of key=value pairs (times in ms; watch_ns is tw itself,
+ * to line up other CLOCK_MONOTONIC traces); with --samples, one
  * line per client. Exits 0 when the storm ran (whatever its outcome), 1 when
  * the streams could not all be opened or ZooKeeper failed, 2 on a usage
  * error. */
@@ -73,6 +75,9 @@
 #define ZK_SESSION_MS  10000
 #define ZK_WAIT_S      15
 #define OPEN_TIMEOUT_S 120
+/* A connect that takes this long waited for a SYN sent again: the first one
+ * was dropped (a listen queue overflow; the kernel resends it after 1 s). */
+#define SLOW_CONNECT_NS 900000000
 
 struct options {
     struct sockaddr_in target, then;
@@ -94,6 +99,7 @@ struct client {
     struct strbuf in;  /* response bytes until the first record */
     int64_t retry_at;  /* C_RETRY: when to try again */
     int64_t t_ended;   /* the old stream ended */
+    int64_t t_attempt; /* this attempt's connect() called */
     int64_t t_connect; /* this attempt's connection established */
     int64_t t_answer;  /* this attempt's status line received */
     int64_t t_new;     /* first record of the new leader */
@@ -125,6 +131,7 @@ struct storm {
     char old_needle[ID_MAX + 32], new_needle[ID_MAX + 32];
     unsigned long opened, inflight, started, moved, n_retry;
     unsigned long ended_before, wrong_source, stale, error_status, error_connect, lost;
+    unsigned long slow_connects; /* re-subscriptions whose connect took >= 1 s */
     int64_t next_retry;
     bool in_storm;
     int64_t t0, t_done;
@@ -484,6 +491,7 @@ static void client_connect(struct storm *s, struct client *c)
     struct epoll_event e = {.events = EPOLLOUT, .data.ptr = c};
 
     c->t_connect = c->t_answer = 0;
+    c->t_attempt = (int64_t)time_now_ns();
     c->attempts += c->moving;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
@@ -519,6 +527,8 @@ static void client_connected(struct storm *s, struct client *c)
         return;
     }
     c->t_connect = (int64_t)time_now_ns();
+    if (c->moving && c->t_connect - c->t_attempt >= SLOW_CONNECT_NS)
+        s->slow_connects++;
     c->st = C_READING;
     epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
 }
@@ -802,6 +812,8 @@ static int storm(struct storm *s)
     run_until(s, s->t0 + (int64_t)s->opt.bound_s * 1000000000, true);
     s->t_done = (int64_t)time_now_ns();
     read_counters(&s->opt, &s->after); /* CPU and RSS: read again after the hold */
+    printf("storm-load done resubscribed=%lu\n", s->moved);
+    fflush(stdout);
     run_until(s, s->t_done + (int64_t)s->opt.hold_ms * 1000000, false);
     if (s->opt.pid) {
         s->after.cpu_ticks = cpu_ticks(s->opt.pid);
@@ -862,12 +874,14 @@ static int64_t watch_instant(const struct storm *s)
     return tw ? tw : (int64_t)atomic_load(&s->zk.t_deleted);
 }
 
+/* Distributions over the clients: times after the watch, and "served", the
+ * time from the connection of the successful attempt to its first record. */
 static void print_times(const struct storm *s, int64_t tw)
 {
-    struct dist d[4];
-    const char *names[4] = {"ended", "connected", "answered", "new"};
+    struct dist d[5];
+    const char *names[5] = {"ended", "connected", "answered", "new", "served"};
 
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         d[k] = (struct dist){xcalloc(s->opt.streams, sizeof(double)), 0};
     for (unsigned long i = 0; i < s->opt.streams; i++) {
         const struct client *c = &s->c[i];
@@ -877,8 +891,9 @@ static void print_times(const struct storm *s, int64_t tw)
         d[1].n += moved && since(c->t_connect, tw, &d[1].v[d[1].n]);
         d[2].n += moved && since(c->t_answer, tw, &d[2].v[d[2].n]);
         d[3].n += since(c->t_new, tw, &d[3].v[d[3].n]);
+        d[4].n += moved && since(c->t_new, c->t_connect, &d[4].v[d[4].n]);
     }
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         dist_print(names[k], &d[k]);
         free(d[k].v);
     }
@@ -898,18 +913,19 @@ static void summarize(const struct storm *s)
         with_status += s->c[i].saw_error_status;
         retried += s->c[i].errors > 0;
     }
-    printf("summary streams=%lu resubscribed=%lu failed=%lu watch_fired=%d watch_ms=%.3f "
-           "delete_ms=%.3f delete_rc=%d",
+    printf("summary streams=%lu resubscribed=%lu failed=%lu watch_fired=%d watch_ns=%" PRId64
+           " watch_ms=%.3f delete_ms=%.3f delete_rc=%d",
            s->opt.streams, s->moved, s->opt.streams - s->moved, atomic_load(&s->zk.t_watch) != 0,
-           (double)(tw - s->t0) / 1e6, td ? (double)(td - s->t0) / 1e6 : -1.0,
+           tw, (double)(tw - s->t0) / 1e6, td ? (double)(td - s->t0) / 1e6 : -1.0,
            atomic_load(&s->zk.delete_rc));
     print_times(s, tw);
-    printf(" storm_ms=%.3f error_status=%lu error_connect=%lu streams_with_error_status=%lu "
-           "streams_retried=%lu stale=%lu lost=%lu ended_before=%lu wrong_source=%lu "
+    printf(" storm_ms=%.3f slow_connects=%lu error_status=%lu error_connect=%lu "
+           "streams_with_error_status=%lu streams_retried=%lu stale=%lu lost=%lu ended_before=%lu "
+           "wrong_source=%lu "
            "listen_overflows=%lld listen_drops=%lld cpu_s=%.2f rss_before_kb=%ld rss_peak_kb=%ld "
            "rss_after_kb=%ld\n",
-           (double)(s->t_done - tw) / 1e6, s->error_status, s->error_connect, with_status, retried,
-           s->stale, s->lost, s->ended_before, s->wrong_source,
+           (double)(s->t_done - tw) / 1e6, s->slow_connects, s->error_status, s->error_connect,
+           with_status, retried, s->stale, s->lost, s->ended_before, s->wrong_source,
            s->after.overflows - s->before.overflows, s->after.drops - s->before.drops,
            delta_s(s->before.cpu_ticks, s->after.cpu_ticks), s->before.rss_kb, s->rss_peak_kb,
            s->after.rss_kb);

@@ -17,6 +17,6 @@ bench_storm_load_SOURCES = bench/storm-load.c bench/benchutil.c bench/benchutil.
 bench_storm_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(ZK_CFLAGS)
 bench_storm_load_LDADD = $(LEADERD_LIBS)
 
-EXTRA_DIST += bench/storm
+EXTRA_DIST += bench/storm bench/storm-costs.awk bench/storm-timeline.awk
 
 bench: $(STORM_TOOLS)
