@@ -51,7 +51,8 @@ function accepted(v) {
         since_run = 0
     } else if (ev ~ /leader_changed_done/) {
         note("exchange_leader_changed returned", t)
-        lc_len = t - lc_t
+        if (lc_t != "")
+            lc_len = t - lc_t
     } else if (ev ~ /leader_changed/) {
         note("exchange_leader_changed called", t)
         lc_t = t
