@@ -33,8 +33,9 @@
  * With --pid, the CPU time (utime + stime from /proc) of that process from
  * t0 to the end of the hold, its VmRSS at t0 and at the end, and its peak
  * (VmHWM after "5" was written to its clear_refs at t0). The listen queue
- * counters ListenOverflows and ListenDrops of /proc/net/netstat are read at
- * t0 and at the end of the storm (they count for the whole machine).
+ * counters ListenOverflows and ListenDrops of /proc/net/netstat, and the
+ * packets dropped from full input backlogs (/proc/net/softnet_stat), are
+ * read at t0 and at the end of the storm (they count for the whole machine).
  *
  * Prints "storm-load open ..." once every stream is open, "storm-load done
  * ..." when the storm is over (before the hold), then one
@@ -118,7 +119,7 @@ struct zkside {
 };
 
 struct counters {
-    long long overflows, drops, cpu_ticks;
+    long long overflows, drops, backlog_drops, cpu_ticks;
     long rss_kb;
 };
 
@@ -355,10 +356,31 @@ static long long tcpext(const char *name)
     return v;
 }
 
+/* Packets dropped because a CPU's input backlog (netdev_max_backlog, which
+ * loopback traffic goes through) was full: the second column of
+ * /proc/net/softnet_stat (hex), summed over the CPUs; -1 if unreadable. */
+static long long backlog_drops(void)
+{
+    char line[512];
+    long long sum = 0;
+    unsigned long processed, dropped;
+    FILE *f = fopen("/proc/net/softnet_stat", "r");
+
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "%lx %lx", &processed, &dropped) == 2)
+            sum += (long long)dropped;
+    }
+    fclose(f);
+    return sum;
+}
+
 static void read_counters(const struct options *o, struct counters *c)
 {
     c->overflows = tcpext("ListenOverflows");
     c->drops = tcpext("ListenDrops");
+    c->backlog_drops = backlog_drops();
     c->cpu_ticks = o->pid ? cpu_ticks(o->pid) : -1;
     c->rss_kb = o->pid ? status_kb(o->pid, "VmRSS") : -1;
 }
@@ -922,11 +944,13 @@ static void summarize(const struct storm *s)
     printf(" storm_ms=%.3f slow_connects=%lu error_status=%lu error_connect=%lu "
            "streams_with_error_status=%lu streams_retried=%lu stale=%lu lost=%lu ended_before=%lu "
            "wrong_source=%lu "
-           "listen_overflows=%lld listen_drops=%lld cpu_s=%.2f rss_before_kb=%ld rss_peak_kb=%ld "
+           "listen_overflows=%lld listen_drops=%lld backlog_drops=%lld cpu_s=%.2f "
+           "rss_before_kb=%ld rss_peak_kb=%ld "
            "rss_after_kb=%ld\n",
            (double)(s->t_done - tw) / 1e6, s->slow_connects, s->error_status, s->error_connect,
            with_status, retried, s->stale, s->lost, s->ended_before, s->wrong_source,
            s->after.overflows - s->before.overflows, s->after.drops - s->before.drops,
+           s->after.backlog_drops - s->before.backlog_drops,
            delta_s(s->before.cpu_ticks, s->after.cpu_ticks), s->before.rss_kb, s->rss_peak_kb,
            s->after.rss_kb);
     fflush(stdout);
