@@ -76,6 +76,7 @@
 #define ZK_SESSION_MS  10000
 #define ZK_WAIT_S      15
 #define OPEN_TIMEOUT_S 120
+#define TCPEXT_MAX     256
 /* A connect that takes this long waited for a SYN sent again: the first one
  * was dropped (a listen queue overflow; the kernel resends it after 1 s). */
 #define SLOW_CONNECT_NS 900000000
@@ -118,7 +119,17 @@ struct zkside {
     atomic_int delete_rc;
 };
 
+/* The TcpExt counters of /proc/net/netstat (a line of names followed by a
+ * line of values). */
+struct tcpext {
+    char names[8192];
+    const char *name[TCPEXT_MAX];
+    long long value[TCPEXT_MAX];
+    int n;
+};
+
 struct counters {
+    struct tcpext ext;
     long long overflows, drops, backlog_drops, cpu_ticks;
     long rss_kb;
 };
@@ -328,32 +339,36 @@ static long long cpu_ticks(long pid)
     return (long long)(ut + st);
 }
 
-/* Finds @name among the TcpExt counters of /proc/net/netstat (a line of
- * names followed by a line of values); -1 if absent. */
-static long long tcpext(const char *name)
+static void tcpext_read(struct tcpext *t)
 {
-    char names[4096], values[4096], *sn, *sv;
-    long long v = -1;
+    char values[8192], *sn, *sv;
     FILE *f = fopen("/proc/net/netstat", "r");
 
+    t->n = 0;
     if (!f)
-        return -1;
-    while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
-        if (strncmp(names, "TcpExt:", 7) != 0)
+        return;
+    while (fgets(t->names, sizeof(t->names), f) && fgets(values, sizeof(values), f)) {
+        if (strncmp(t->names, "TcpExt:", 7) != 0)
             continue;
-        char *n = strtok_r(names, " \n", &sn), *x = strtok_r(values, " \n", &sv);
-        while (n && x) {
-            if (strcmp(n, name) == 0) {
-                v = strtoll(x, NULL, 10);
-                break;
-            }
-            n = strtok_r(NULL, " \n", &sn);
-            x = strtok_r(NULL, " \n", &sv);
+        char *n = strtok_r(t->names, " \n", &sn), *x = strtok_r(values, " \n", &sv);
+        while ((n = strtok_r(NULL, " \n", &sn)) && (x = strtok_r(NULL, " \n", &sv)) &&
+               t->n < TCPEXT_MAX) {
+            t->name[t->n] = n;
+            t->value[t->n++] = strtoll(x, NULL, 10);
         }
         break;
     }
     fclose(f);
-    return v;
+}
+
+/* The counter @name, or -1 if absent. */
+static long long tcpext_get(const struct tcpext *t, const char *name)
+{
+    for (int i = 0; i < t->n; i++) {
+        if (strcmp(t->name[i], name) == 0)
+            return t->value[i];
+    }
+    return -1;
 }
 
 /* Packets dropped because a CPU's input backlog (netdev_max_backlog, which
@@ -378,8 +393,9 @@ static long long backlog_drops(void)
 
 static void read_counters(const struct options *o, struct counters *c)
 {
-    c->overflows = tcpext("ListenOverflows");
-    c->drops = tcpext("ListenDrops");
+    tcpext_read(&c->ext);
+    c->overflows = tcpext_get(&c->ext, "ListenOverflows");
+    c->drops = tcpext_get(&c->ext, "ListenDrops");
     c->backlog_drops = backlog_drops();
     c->cpu_ticks = o->pid ? cpu_ticks(o->pid) : -1;
     c->rss_kb = o->pid ? status_kb(o->pid, "VmRSS") : -1;
@@ -926,6 +942,22 @@ static double delta_s(long long a, long long b)
     return a < 0 || b < 0 ? -1 : (double)(b - a) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Every TcpExt counter that changed during the storm, as one more key:
+ * tcpext_changed=Name:delta,... (for the machine; not only the storm's). */
+static void print_tcpext_changes(const struct storm *s)
+{
+    const struct tcpext *a = &s->before.ext, *b = &s->after.ext;
+    const char *sep = "";
+
+    printf(" tcpext_changed=");
+    for (int i = 0; i < a->n && i < b->n; i++) {
+        if (b->value[i] != a->value[i] && strcmp(a->name[i], b->name[i]) == 0) {
+            printf("%s%s:%lld", sep, a->name[i], b->value[i] - a->value[i]);
+            sep = ",";
+        }
+    }
+}
+
 static void summarize(const struct storm *s)
 {
     int64_t tw = watch_instant(s), td = (int64_t)atomic_load(&s->zk.t_deleted);
@@ -946,13 +978,15 @@ static void summarize(const struct storm *s)
            "wrong_source=%lu "
            "listen_overflows=%lld listen_drops=%lld backlog_drops=%lld cpu_s=%.2f "
            "rss_before_kb=%ld rss_peak_kb=%ld "
-           "rss_after_kb=%ld\n",
+           "rss_after_kb=%ld",
            (double)(s->t_done - tw) / 1e6, s->slow_connects, s->error_status, s->error_connect,
            with_status, retried, s->stale, s->lost, s->ended_before, s->wrong_source,
            s->after.overflows - s->before.overflows, s->after.drops - s->before.drops,
            s->after.backlog_drops - s->before.backlog_drops,
            delta_s(s->before.cpu_ticks, s->after.cpu_ticks), s->before.rss_kb, s->rss_peak_kb,
            s->after.rss_kb);
+    print_tcpext_changes(s);
+    printf("\n");
     fflush(stdout);
 }
 
