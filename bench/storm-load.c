@@ -130,7 +130,7 @@ struct tcpext {
 
 struct counters {
     struct tcpext ext;
-    long long overflows, drops, backlog_drops, cpu_ticks;
+    long long overflows, drops, syn_retrans, backlog_drops, cpu_ticks;
     long rss_kb;
 };
 
@@ -396,6 +396,7 @@ static void read_counters(const struct options *o, struct counters *c)
     tcpext_read(&c->ext);
     c->overflows = tcpext_get(&c->ext, "ListenOverflows");
     c->drops = tcpext_get(&c->ext, "ListenDrops");
+    c->syn_retrans = tcpext_get(&c->ext, "TCPSynRetrans");
     c->backlog_drops = backlog_drops();
     c->cpu_ticks = o->pid ? cpu_ticks(o->pid) : -1;
     c->rss_kb = o->pid ? status_kb(o->pid, "VmRSS") : -1;
@@ -976,12 +977,13 @@ static void summarize(const struct storm *s)
     printf(" storm_ms=%.3f slow_connects=%lu error_status=%lu error_connect=%lu "
            "streams_with_error_status=%lu streams_retried=%lu stale=%lu lost=%lu ended_before=%lu "
            "wrong_source=%lu "
-           "listen_overflows=%lld listen_drops=%lld backlog_drops=%lld cpu_s=%.2f "
+           "listen_overflows=%lld listen_drops=%lld syn_retrans=%lld backlog_drops=%lld cpu_s=%.2f "
            "rss_before_kb=%ld rss_peak_kb=%ld "
            "rss_after_kb=%ld",
            (double)(s->t_done - tw) / 1e6, s->slow_connects, s->error_status, s->error_connect,
            with_status, retried, s->stale, s->lost, s->ended_before, s->wrong_source,
            s->after.overflows - s->before.overflows, s->after.drops - s->before.drops,
+           s->after.syn_retrans - s->before.syn_retrans,
            s->after.backlog_drops - s->before.backlog_drops,
            delta_s(s->before.cpu_ticks, s->after.cpu_ticks), s->before.rss_kb, s->rss_peak_kb,
            s->after.rss_kb);
