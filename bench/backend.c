@@ -15,8 +15,12 @@
  * Keep-alive and pipelining are supported (responses strictly in order; one
  * response is written before the next request is parsed). With --zk it
  * registers itself as a master (see zkreg.h) and closes the session on
- * SIGTERM/SIGINT so the znode goes at once. Prints "backend ready port=N"
- * on stdout once it listens (and is registered). */
+ * SIGTERM/SIGINT so the znode goes at once. With --exit-when-deposed as
+ * well it acts as a Mesos master that lost its leadership: once its znode
+ * is deleted (by someone else), it stops listening (new connections are
+ * refused), closes every connection (streams end without their last chunk)
+ * and exits, printing "backend deposed ..." with the time it took. Prints
+ * "backend ready port=N" on stdout once it listens (and is registered). */
 #include "config.h"
 
 #include "benchutil.h"
@@ -37,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -57,10 +62,11 @@ struct options {
     const char *id;
     unsigned long heartbeat_ms;
     unsigned long state_kb;
+    bool exit_when_deposed;
 };
 
 /* What an epoll registration points at; the first member of its owner. */
-enum kind { K_LISTEN, K_TIMER, K_SIGNAL, K_CONN };
+enum kind { K_LISTEN, K_TIMER, K_SIGNAL, K_DEPOSED, K_CONN };
 struct watch {
     enum kind kind;
 };
@@ -85,8 +91,8 @@ struct conn {
 
 struct server {
     struct options opt;
-    int ep, listen_fd, timer_fd, signal_fd;
-    struct watch w_listen, w_timer, w_signal;
+    int ep, listen_fd, timer_fd, signal_fd, deposed_fd;
+    struct watch w_listen, w_timer, w_signal, w_deposed;
     bool accept_paused, stop;
     struct conn *hb_head, *hb_tail;
     struct conn *all;  /* every connection, to close them at exit */
@@ -122,6 +128,8 @@ static void usage(FILE *f)
                "  --id ID              MasterInfo id (default bench)\n"
                "  --heartbeat-ms N     interval of HEARTBEAT events (default 1000)\n"
                "  --state-kb N         size of the /master/state body (default 100)\n"
+               "  --exit-when-deposed  with --zk: once the znode is deleted, stop listening,\n"
+               "                       close every connection and exit (as a deposed master)\n"
                "  -h, --help           print this help\n");
 }
 
@@ -133,11 +141,12 @@ static int parse_options(int argc, char **argv, struct options *o)
                                              {"id", required_argument, NULL, 'i'},
                                              {"heartbeat-ms", required_argument, NULL, 'b'},
                                              {"state-kb", required_argument, NULL, 's'},
+                                             {"exit-when-deposed", no_argument, NULL, 'x'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     int ch, rc = 0;
 
-    *o = (struct options){"127.0.0.1", 0, NULL, "bench", 1000, 100};
+    *o = (struct options){"127.0.0.1", 0, NULL, "bench", 1000, 100, false};
     while (rc == 0 && (ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'H':
@@ -158,6 +167,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 's':
             rc = bench_parse_ulong(optarg, 1024 * 1024, &o->state_kb);
             break;
+        case 'x':
+            o->exit_when_deposed = true;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -165,7 +177,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             rc = -EINVAL;
         }
     }
-    if (rc == 0 && (optind != argc || o->heartbeat_ms == 0))
+    if (rc == 0 && (optind != argc || o->heartbeat_ms == 0 || (o->exit_when_deposed && !o->zk)))
         rc = -EINVAL;
     if (rc < 0)
         usage(stderr);
@@ -302,7 +314,8 @@ static void listen_resume(struct server *s)
 {
     struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->w_listen};
 
-    if (s->accept_paused && epoll_ctl(s->ep, EPOLL_CTL_ADD, s->listen_fd, &e) == 0)
+    if (s->accept_paused && s->listen_fd >= 0 &&
+        epoll_ctl(s->ep, EPOLL_CTL_ADD, s->listen_fd, &e) == 0)
         s->accept_paused = false;
 }
 
@@ -713,6 +726,27 @@ static void on_timer(struct server *s)
     timer_arm(s);
 }
 
+/* The znode is gone: refuse new connections first, so that nobody reaches
+ * this master again, then end every connection, and stop. */
+static void on_deposed(struct server *s)
+{
+    int64_t t0 = (int64_t)time_now_ns();
+    unsigned long n = 0;
+
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, s->listen_fd, NULL);
+    close(s->listen_fd);
+    s->listen_fd = -1;
+    s->accept_paused = false;
+    while (s->all) {
+        conn_close(s, s->all);
+        n++;
+    }
+    printf("backend deposed at_ns=%" PRId64 " closed=%lu close_ms=%.3f\n", t0, n,
+           (double)((int64_t)time_now_ns() - t0) / 1e6);
+    fflush(stdout);
+    s->stop = true;
+}
+
 /* ---- setup and main --------------------------------------------------- */
 
 static int open_listener(struct server *s)
@@ -759,6 +793,18 @@ static int open_signals(void)
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* With --exit-when-deposed: an eventfd that zkreg writes to when the znode goes. */
+static int watch_deposed(struct server *s, struct zkreg *reg)
+{
+    s->deposed_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->deposed_fd < 0 || zkreg_watch_removal(reg, s->deposed_fd) < 0) {
+        fprintf(stderr, "backend: cannot watch the znode\n");
+        return -1;
+    }
+    watch_fd(s, s->deposed_fd, &s->w_deposed, K_DEPOSED);
+    return 0;
+}
+
 static void run(struct server *s)
 {
     struct epoll_event evs[MAX_EVENTS];
@@ -775,6 +821,8 @@ static void run(struct server *s)
                 on_timer(s);
             else if (w->kind == K_SIGNAL)
                 s->stop = true;
+            else if (w->kind == K_DEPOSED)
+                on_deposed(s);
             else
                 on_conn(s, (struct conn *)w, evs[i].events);
         }
@@ -784,7 +832,7 @@ static void run(struct server *s)
 
 int main(int argc, char **argv)
 {
-    struct server s = {0};
+    struct server s = {.deposed_fd = -1};
     struct zkreg *reg = NULL;
     char znode[512] = "";
     struct errbuf err = {{0}};
@@ -811,6 +859,8 @@ int main(int argc, char **argv)
     watch_fd(&s, s.listen_fd, &s.w_listen, K_LISTEN);
     watch_fd(&s, s.timer_fd, &s.w_timer, K_TIMER);
     watch_fd(&s, s.signal_fd, &s.w_signal, K_SIGNAL);
+    if (s.opt.exit_when_deposed && watch_deposed(&s, reg) < 0)
+        return 1;
     printf("backend ready port=%d%s%s\n", port, reg ? " znode=" : "", znode);
     fflush(stdout);
     run(&s);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
 #define SESSION_TIMEOUT_MS 10000
@@ -22,7 +23,9 @@ struct zkreg {
     zhandle_t *zh;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int state; /* the last session state seen */
+    int state;      /* the last session state seen */
+    char *znode;    /* the member znode created */
+    int removal_fd; /* eventfd told when the znode goes, or -1 */
 };
 
 /* Session watcher: records the state and wakes up wait_connected(). */
@@ -114,6 +117,7 @@ int zkreg_register(const char *url, const char *data, struct zkreg **ret, char *
     if (rc < 0)
         return rc;
     r = xcalloc(1, sizeof(*r));
+    r->removal_fd = -1;
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->cond, NULL);
     zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
@@ -134,6 +138,7 @@ int zkreg_register(const char *url, const char *data, struct zkreg **ret, char *
         rc = create_member(r->zh, u.path, data, ret_path, size, err);
     if (rc < 0)
         goto fail;
+    r->znode = xstrdup(ret_path);
     zkurl_done(&u);
     *ret = r;
     return 0;
@@ -143,12 +148,53 @@ fail:
     return rc;
 }
 
+static void notify_removal(struct zkreg *r)
+{
+    uint64_t one = 1;
+
+    if (write(r->removal_fd, &one, sizeof(one)) < 0)
+        perror("zkreg: eventfd");
+}
+
+static int watch_member(struct zkreg *r);
+
+/* Watcher of the member znode: a data change sets the watch again; the
+ * client library keeps it across reconnections by itself. */
+static void on_member(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+    struct zkreg *r = ctx;
+
+    if (type == ZOO_DELETED_EVENT)
+        notify_removal(r);
+    else if (type != ZOO_SESSION_EVENT)
+        (void)watch_member(r);
+}
+
+static int watch_member(struct zkreg *r)
+{
+    struct Stat st;
+    int rc = zoo_wexists(r->zh, r->znode, on_member, r, &st);
+
+    if (rc == ZNONODE) {
+        notify_removal(r);
+        return 0;
+    }
+    return rc == ZOK ? 0 : -EIO;
+}
+
+int zkreg_watch_removal(struct zkreg *r, int efd)
+{
+    r->removal_fd = efd;
+    return watch_member(r);
+}
+
 void zkreg_close(struct zkreg *r)
 {
     if (!r)
         return;
     if (r->zh)
         zookeeper_close(r->zh);
+    free(r->znode);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
     free(r);
