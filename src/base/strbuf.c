@@ -42,15 +42,20 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
     va_list ap;
     int n;
 
+    strbuf_reserve(sb, 64); /* most fit: one pass */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
     va_end(ap);
-    if (n <= 0)
+    if (n <= 0) {
+        sb->data[sb->len] = '\0';
         return;
-    strbuf_reserve(sb, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    }
+    if ((size_t)n >= sb->cap - sb->len) {
+        strbuf_reserve(sb, (size_t)n);
+        va_start(ap, fmt);
+        vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     sb->len += (size_t)n;
 }
 

@@ -33,19 +33,25 @@ static void parse_content_length(struct ex_answer *a, const char *v, size_t len)
         a->content_length = cl;
 }
 
-/* Remembers what the proxy acts on; the rest only passes through. */
-static void note_header(struct ex_answer *a, const char *name, const struct header_field *f)
+/* Whether the field's name is @name (any case). */
+static bool named(const struct header_field *f, const char *name, size_t len)
 {
-    if (strcasecmp(name, "Content-Length") == 0) {
+    return f->name_len == len && strncasecmp(f->name, name, len) == 0;
+}
+
+/* Remembers what the proxy acts on; the rest only passes through. */
+static void note_header(struct ex_answer *a, const struct header_field *f)
+{
+    if (named(f, "Content-Length", 14)) {
         parse_content_length(a, f->value, f->value_len);
-    } else if (strcasecmp(name, "Location") == 0) {
+    } else if (named(f, "Location", 8)) {
         char *loc = xstrndup(f->value, f->value_len);
         if (headers_location_host(loc, a->location, sizeof(a->location)) < 0)
             a->location[0] = '\0';
         free(loc);
-    } else if (strcasecmp(name, "Mesos-Stream-Id") == 0 && !a->stream_id) {
+    } else if (named(f, "Mesos-Stream-Id", 15) && !a->stream_id) {
         a->stream_id = xstrndup(f->value, f->value_len);
-    } else if (strcasecmp(name, "Connection") == 0) {
+    } else if (named(f, "Connection", 10)) {
         if (a->connection.len)
             strbuf_append(&a->connection, ",", 1);
         strbuf_append(&a->connection, f->value, f->value_len);
@@ -54,18 +60,16 @@ static void note_header(struct ex_answer *a, const char *name, const struct head
 
 static void keep_header(struct ex_answer *a, const struct header_field *f)
 {
-    char *name = xstrndup(f->name, f->name_len);
-
-    note_header(a, name, f);
+    note_header(a, f);
     /* Hop-by-hop headers stop here; those the Connection header names are
      * dropped when the head is complete (answer_queue). */
-    if (!headers_drop_from_response(name, NULL)) {
-        strbuf_append(&a->head, f->name, f->name_len);
-        strbuf_append(&a->head, "", 1);
-        strbuf_append(&a->head, f->value, f->value_len);
-        strbuf_append(&a->head, "", 1);
-    }
-    free(name);
+    if (headers_answer_drops(f->name, f->name_len))
+        return;
+    strbuf_reserve(&a->head, f->name_len + f->value_len + 2);
+    strbuf_append(&a->head, f->name, f->name_len);
+    strbuf_append(&a->head, "", 1);
+    strbuf_append(&a->head, f->value, f->value_len);
+    strbuf_append(&a->head, "", 1);
 }
 
 enum head_step answer_head_line(struct exchange *ex, const char *line, size_t len)

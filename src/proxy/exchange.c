@@ -544,7 +544,8 @@ static enum MHD_Result on_request_headers(struct exchange *ex, const char *url, 
         ex->state = EX_LOCAL; /* answered once the (ignored) body is read */
         return MHD_YES;
     }
-    if (request_refused(ex->conn, method, ex->req.target, p->cfg.max_body, &r))
+    if (request_check(ex->conn, method, ex->req.target, p->cfg.max_body, ex->req.http10,
+                      &ex->req.headers, &r))
         return answer_now(ex, &r);
     ex->state = EX_READING;
     return MHD_YES;
@@ -605,10 +606,6 @@ static void on_body_complete(struct exchange *ex)
     if (ex->client)
         clients_set_busy(ex->client, true);
     ex->req.subscribe = route_is_subscribe(ex->req.path, ct, ex->req.body.data, ex->req.body.len);
-    if (!ex->req.headers_built) {
-        request_build_headers(ex->conn, ex->req.http10, &ex->req.headers);
-        ex->req.headers_built = true;
-    }
     ex->budget.deadline_ns = ms_from_now(ex, ex->p->cfg.retry_budget_ms);
     if (!share_request(ex))
         dispatch(ex);

@@ -49,7 +49,6 @@ struct ex_request {
     struct strbuf body;
     bool body_too_large;
     struct strbuf headers; /* for the master: "Name: value\r\n" lines */
-    bool headers_built;
 };
 
 struct ex_budget {

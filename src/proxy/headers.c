@@ -10,10 +10,10 @@
 
 /* What the proxy does with a header it knows, by name. */
 enum {
-    KNOWN_HOP = 1,      /* hop-by-hop */
-    KNOWN_SET = 2,      /* the upstream client sets it */
-    KNOWN_REWRITE = 4,  /* rewritten with this hop added */
-    KNOWN_FRAMING = 8,  /* the HTTP server sets it on answers */
+    KNOWN_HOP = 1,     /* hop-by-hop */
+    KNOWN_SET = 2,     /* the upstream client sets it */
+    KNOWN_REWRITE = 4, /* rewritten with this hop added */
+    KNOWN_FRAMING = 8, /* the HTTP server sets it on answers */
 };
 
 /* Compared by length first: most names are told apart without a byte. */
@@ -35,15 +35,23 @@ static const struct known_header {
     {"Transfer-Encoding", 17, KNOWN_HOP},
 };
 
-static unsigned what_of(const char *name)
+static unsigned what_of_n(const char *name, size_t len)
 {
-    size_t len = strlen(name);
-
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && known[i].len <= len; i++) {
-        if (known[i].len == len && strcasecmp(name, known[i].name) == 0)
+        if (known[i].len == len && strncasecmp(name, known[i].name, len) == 0)
             return known[i].what;
     }
     return len > 6 && strncasecmp(name, "Proxy-", 6) == 0 ? KNOWN_HOP : 0;
+}
+
+static unsigned what_of(const char *name)
+{
+    return what_of_n(name, strlen(name));
+}
+
+bool headers_answer_drops(const char *name, size_t len)
+{
+    return (what_of_n(name, len) & (KNOWN_HOP | KNOWN_FRAMING)) != 0;
 }
 
 bool headers_is_hop_by_hop(const char *name)

@@ -39,6 +39,11 @@ bool headers_drop_from_request(const char *name, const char *connection);
  * listed in @connection, or set by the HTTP server itself (Content-Length). */
 bool headers_drop_from_response(const char *name, const char *connection);
 
+/* Whether an answer header named @name (@len bytes, not NUL-terminated)
+ * stops at the proxy by itself: hop-by-hop, or framing the HTTP server sets
+ * (those its Connection header names are dropped separately). */
+bool headers_answer_drops(const char *name, size_t len);
+
 /* Appends the header line "Name: value\r\n" ("Name:\r\n" for an empty value)
  * to @out. Returns -EINVAL, appending nothing, for names or values that
  * cannot be sent (control characters). */

@@ -149,8 +149,7 @@ static void render_connections(struct exposition *x, const struct metrics *m,
 static void render_shared(struct exposition *x, const struct metrics *m)
 {
     counter(x, "shared_reads_joined_total",
-            "Reads of state endpoints answered by a call another read had sent.",
-            m->shared_joined);
+            "Reads of state endpoints answered by a call another read had sent.", m->shared_joined);
     counter(x, "shared_reads_cached_total",
             "Reads of state endpoints answered from the state cache (state-cache-ttl).",
             m->shared_cached);

@@ -20,7 +20,18 @@ struct head_walk {
     const char *te_value;
     size_t bytes;
     bool via_loop;
+    /* Every value of these headers, comma-joined. */
+    struct strbuf connection, forwarded_for, via;
 };
+
+static void join(struct strbuf *joined, const char *value)
+{
+    if (!*value)
+        return;
+    if (joined->len)
+        strbuf_append(joined, ", ", 2);
+    strbuf_puts(joined, value);
+}
 
 static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const char *name,
                                    const char *value)
@@ -37,8 +48,13 @@ static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const cha
     } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
         w->transfer_encoding++;
         w->te_value = value;
-    } else if (strcasecmp(name, "Via") == 0 && headers_via_names(value, HEADERS_VIA_NAME)) {
-        w->via_loop = true;
+    } else if (strcasecmp(name, "Connection") == 0) {
+        join(&w->connection, value);
+    } else if (strcasecmp(name, "X-Forwarded-For") == 0) {
+        join(&w->forwarded_for, value);
+    } else if (strcasecmp(name, "Via") == 0) {
+        w->via_loop |= headers_via_names(value, HEADERS_VIA_NAME);
+        join(&w->via, value);
     }
     return MHD_YES;
 }
@@ -67,25 +83,23 @@ static bool body_too_large(struct MHD_Connection *conn, uint64_t max_body)
     return cl && strtoull(cl, NULL, 10) > max_body;
 }
 
-bool request_refused(struct MHD_Connection *conn, const char *method, const char *target,
-                     uint64_t max_body, struct request_refusal *ret)
+/* The verdict on the head @w describes. */
+static bool judge(struct MHD_Connection *conn, const struct head_walk *w, uint64_t max_body,
+                  struct request_refusal *ret)
 {
-    struct head_walk w = {.bytes = strlen(method) + strlen(target) + 12};
-
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, walk_header, &w);
-    if (w.content_length > 1 || (w.content_length && w.transfer_encoding) || w.invalid)
+    if (w->content_length > 1 || (w->content_length && w->transfer_encoding) || w->invalid)
         /* RFC 9112 6.3: a request smuggling attempt; never forward it. */
         return refuse(ret, 400, "bad_framing",
                       "ambiguous framing: Content-Length with Transfer-Encoding, several "
                       "Content-Length, or an invalid header line",
                       true);
-    if (policy_request_coding(w.te_value, w.transfer_encoding) == CODING_UNSUPPORTED)
+    if (policy_request_coding(w->te_value, w->transfer_encoding) == CODING_UNSUPPORTED)
         return refuse(ret, 501, "unsupported_transfer_coding",
                       "only the chunked transfer coding is supported", true);
-    if (w.bytes > HEADERS_BYTES_MAX || w.fields > HEADERS_MAX)
+    if (w->bytes > HEADERS_BYTES_MAX || w->fields > HEADERS_MAX)
         return refuse(ret, 431, "headers_too_large",
                       "the request head is larger than 8 KiB or has more than 128 headers", true);
-    if (w.via_loop)
+    if (w->via_loop)
         return refuse(ret, 508, "loop_detected",
                       "the request already came through mesos-leaderd: the leader ZooKeeper "
                       "names is this daemon itself, or another one",
@@ -96,32 +110,27 @@ bool request_refused(struct MHD_Connection *conn, const char *method, const char
     return false;
 }
 
+static void build_headers(struct MHD_Connection *conn, const struct head_walk *w, bool http10,
+                          struct strbuf *out);
+
+bool request_check(struct MHD_Connection *conn, const char *method, const char *target,
+                   uint64_t max_body, bool http10, struct strbuf *headers,
+                   struct request_refusal *ret)
+{
+    struct head_walk w = {.bytes = strlen(method) + strlen(target) + 12};
+    bool refused;
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, walk_header, &w);
+    refused = judge(conn, &w, max_body, ret);
+    if (!refused)
+        build_headers(conn, &w, http10, headers);
+    strbuf_done(&w.connection);
+    strbuf_done(&w.forwarded_for);
+    strbuf_done(&w.via);
+    return refused;
+}
+
 /* --- the headers the master gets ---------------------------------------------- */
-
-/* Values of the headers named @name, comma-joined. */
-struct joined {
-    const char *name;
-    struct strbuf value;
-};
-
-static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *name,
-                                   const char *value)
-{
-    struct joined *j = cls;
-
-    if (strcasecmp(name, j->name) != 0 || !value || !*value)
-        return MHD_YES;
-    if (j->value.len)
-        strbuf_append(&j->value, ", ", 2);
-    strbuf_puts(&j->value, value);
-    return MHD_YES;
-}
-
-static void join(struct MHD_Connection *conn, const char *name, struct joined *ret)
-{
-    *ret = (struct joined){.name = name};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, join_header, ret);
-}
 
 struct copy_walk {
     const char *connection;
@@ -151,46 +160,41 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t size)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
 }
 
-static void add_forwarded_for(struct MHD_Connection *conn, struct strbuf *out)
+static void add_forwarded_for(struct MHD_Connection *conn, const struct strbuf *prior,
+                              struct strbuf *out)
 {
-    struct joined prior;
     char client[INET6_ADDRSTRLEN];
 
-    join(conn, "X-Forwarded-For", &prior);
     client_address(conn, client, sizeof(client));
     if (client[0]) {
         strbuf_puts(out, "X-Forwarded-For: ");
-        headers_forwarded_for(prior.value.data, client, out);
+        headers_forwarded_for(prior->data, client, out);
         strbuf_append(out, "\r\n", 2);
-    } else if (prior.value.len) {
-        strbuf_printf(out, "X-Forwarded-For: %s\r\n", prior.value.data);
+    } else if (prior->len) {
+        strbuf_puts(out, "X-Forwarded-For: ");
+        strbuf_append(out, prior->data, prior->len);
+        strbuf_append(out, "\r\n", 2);
     }
-    strbuf_done(&prior.value);
 }
 
-static void add_via(struct MHD_Connection *conn, bool http10, struct strbuf *out)
+static void add_via(const struct strbuf *prior, bool http10, struct strbuf *out)
 {
-    struct joined prior;
-
-    join(conn, "Via", &prior);
     strbuf_puts(out, "Via: ");
-    if (prior.value.len) {
-        strbuf_append(out, prior.value.data, prior.value.len);
+    if (prior->len) {
+        strbuf_append(out, prior->data, prior->len);
         strbuf_append(out, ", ", 2);
     }
-    strbuf_printf(out, "%s %s\r\n", http10 ? "1.0" : "1.1", HEADERS_VIA_NAME);
-    strbuf_done(&prior.value);
+    strbuf_puts(out, http10 ? "1.0 " HEADERS_VIA_NAME "\r\n" : "1.1 " HEADERS_VIA_NAME "\r\n");
 }
 
-void request_build_headers(struct MHD_Connection *conn, bool http10, struct strbuf *out)
+/* The client's end-to-end headers in order, then X-Forwarded-For and Via
+ * with this hop added. */
+static void build_headers(struct MHD_Connection *conn, const struct head_walk *w, bool http10,
+                          struct strbuf *out)
 {
-    struct joined connection;
-    struct copy_walk w = {.out = out};
+    struct copy_walk c = {.connection = w->connection.data, .out = out};
 
-    join(conn, "Connection", &connection);
-    w.connection = connection.value.data;
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_header, &w);
-    strbuf_done(&connection.value);
-    add_forwarded_for(conn, out);
-    add_via(conn, http10, out);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_header, &c);
+    add_forwarded_for(conn, &w->forwarded_for, out);
+    add_via(&w->via, http10, out);
 }

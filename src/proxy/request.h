@@ -30,13 +30,12 @@ struct request_refusal {
 bool request_refused_early(const char *method, const char *target, struct request_refusal *ret);
 
 /* Whether the head of the request on @conn, bound for the leader, is
- * refused (@ret says how). */
-bool request_refused(struct MHD_Connection *conn, const char *method, const char *target,
-                     uint64_t max_body, struct request_refusal *ret);
-
-/* Appends the header lines the master gets for the request on @conn to
- * @out: the client's end-to-end headers in order, then X-Forwarded-For and
- * Via with this hop added (@http10: the client spoke HTTP/1.0). */
-void request_build_headers(struct MHD_Connection *conn, bool http10, struct strbuf *out);
+ * refused (@ret says how). If not, appends the header lines the master gets
+ * to @headers: the client's end-to-end headers in order, then
+ * X-Forwarded-For and Via with this hop added (@http10: the client spoke
+ * HTTP/1.0). One walk over the headers judges them, one copies them. */
+bool request_check(struct MHD_Connection *conn, const char *method, const char *target,
+                   uint64_t max_body, bool http10, struct strbuf *headers,
+                   struct request_refusal *ret);
 
 #endif

@@ -66,15 +66,13 @@ static enum api api_of(const char *raw_path)
     return API_NONE;
 }
 
-static bool json_is_subscribe(const char *body, size_t len)
+/* The slow way: a full parse with json-c. */
+static bool json_parse_is_subscribe(const char *body, size_t len)
 {
     json_tokener *tok;
     json_object *obj, *type;
     bool yes = false;
 
-    /* Cheap filter before a parse. */
-    if (!memmem(body, len, "SUBSCRIBE", 9))
-        return false;
     tok = json_tokener_new_ex(16);
     if (!tok)
         return false;
@@ -85,6 +83,92 @@ static bool json_is_subscribe(const char *body, size_t len)
         yes = strcmp(json_object_get_string(type), "SUBSCRIBE") == 0;
     json_object_put(obj);
     return yes;
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* Reads the string that starts at @p (its opening quote): sets *@ret_end
+ * past its closing quote and whether it holds an escape; false when it is
+ * not closed. */
+static bool scan_string(const char *p, const char *end, const char **ret_end, bool *ret_escape)
+{
+    *ret_escape = false;
+    for (p++; p < end; p++) {
+        if (*p == '\\') {
+            *ret_escape = true;
+            p++;
+        } else if (*p == '"') {
+            *ret_end = p + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The top-level "type" of the JSON object in [p, end), as raw bytes between
+ * its quotes, without a full parse: strings are skipped (escapes included)
+ * and nesting is counted. 1 when found (the last one, as a parser keeps
+ * it), 0 when there is none, -1 when a cheap scan cannot tell (not an
+ * object, an escape in a top-level key or in the value): parse it. */
+static int scan_top_type(const char *p, const char *end, const char **ret, size_t *ret_len)
+{
+    int depth = 0, found = 0;
+    bool want_value = false, escape;
+    const char *s;
+
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return -1;
+    while (p < end) {
+        if (*p != '"') {
+            depth += *p == '{' || *p == '[' ? 1 : *p == '}' || *p == ']' ? -1 : 0;
+            want_value = want_value && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r');
+            p++;
+            continue;
+        }
+        s = p;
+        if (!scan_string(s, end, &p, &escape))
+            return -1;
+        if (depth != 1)
+            continue;
+        if (want_value) {
+            if (escape)
+                return -1;
+            *ret = s + 1;
+            *ret_len = (size_t)(p - s) - 2;
+            found = 1;
+            want_value = false;
+        } else if ((p = skip_ws(p, end)) < end && *p == ':') {
+            if (escape)
+                return -1;
+            want_value = p - s >= 6 && memcmp(s, "\"type\"", 6) == 0 && skip_ws(s + 6, end) == p;
+            p++;
+        }
+    }
+    return depth == 0 ? found : -1; /* not closed: let the parser judge it */
+}
+
+static bool json_is_subscribe(const char *body, size_t len)
+{
+    const char *type = NULL;
+    size_t type_len = 0;
+
+    /* Cheap filter before anything else (an escape may spell it otherwise). */
+    if (!memmem(body, len, "SUBSCRIBE", 9) && !memchr(body, '\\', len))
+        return false;
+    switch (scan_top_type(body, body + len, &type, &type_len)) {
+    case 1:
+        return type_len == 9 && memcmp(type, "SUBSCRIBE", 9) == 0;
+    case 0:
+        return false;
+    default:
+        return json_parse_is_subscribe(body, len);
+    }
 }
 
 /* Finds the varint value of top-level field @field in a protobuf message. */

@@ -528,12 +528,24 @@ static bool native_accepts(const struct upstream_core *core, const struct upstre
 
 static void build_head(struct upstream_conn *c, const struct upstream_request *req)
 {
+    char length[24];
+    int n;
+
     strbuf_reset(&c->head);
-    strbuf_printf(&c->head, "%s %s HTTP/1.1\r\nHost: %s\r\n", req->method, req->target,
-                  req->address);
+    strbuf_reserve(&c->head, req->headers_len + 256);
+    strbuf_puts(&c->head, req->method);
+    strbuf_append(&c->head, " ", 1);
+    strbuf_puts(&c->head, req->target);
+    strbuf_append(&c->head, " HTTP/1.1\r\nHost: ", 17);
+    strbuf_puts(&c->head, req->address);
+    strbuf_append(&c->head, "\r\n", 2);
     strbuf_append(&c->head, req->headers, req->headers_len);
-    if (req->has_body)
-        strbuf_printf(&c->head, "Content-Length: %zu\r\n", req->body_len);
+    if (req->has_body) {
+        n = snprintf(length, sizeof(length), "%zu", req->body_len);
+        strbuf_append(&c->head, "Content-Length: ", 16);
+        strbuf_append(&c->head, length, (size_t)n);
+        strbuf_append(&c->head, "\r\n", 2);
+    }
     strbuf_append(&c->head, "\r\n", 2);
 }
 

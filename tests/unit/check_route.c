@@ -59,6 +59,35 @@ START_TEST(subscribe_json)
 }
 END_TEST
 
+/* The top-level "type" is found without a full parse, and agrees with one:
+ * nested "type"s, strings holding braces or quotes, blanks, duplicates. */
+START_TEST(subscribe_json_scan)
+{
+    static const struct {
+        const char *body;
+        bool subscribe;
+    } cases[] = {
+        {"{ \"type\" : \"SUBSCRIBE\" }", true},
+        {"\n{\"subscribe\":{\"type\":\"X\"},\"type\":\"SUBSCRIBE\"}", true},
+        {"{\"subscribe\":{\"type\":\"SUBSCRIBE\"},\"type\":\"ACCEPT\"}", false},
+        {"{\"note\":\"}{\\\"type\\\":\\\"SUBSCRIBE\",\"type\":\"DECLINE\"}", false},
+        {"{\"type\":\"ACCEPT\",\"type\":\"SUBSCRIBE\"}", true},
+        {"{\"types\":\"SUBSCRIBE\"}", false},
+        {"{\"type\":[\"SUBSCRIBE\"]}", false},
+        {"{\"type\":\"SUBSCRIBEX\"}", false},
+        {"{\"ty\\u0070e\":\"SUBSCRIBE\"}", true}, /* an escape: parsed in full */
+        {"{\"type\":\"SUBSCRIB\\u0045\"}", true}, /* ... in the value too */
+        {"[\"type\",\"SUBSCRIBE\"]", false},
+        {"{\"type\":\"SUBSCRIBE\"", false}, /* cut short: json-c refuses it */
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(route_is_subscribe("/api/v1/scheduler", "application/json", cases[i].body,
+                                         strlen(cases[i].body)) == cases[i].subscribe,
+                      "case %zu: %s", i, cases[i].body);
+}
+END_TEST
+
 START_TEST(subscribe_protobuf)
 {
     /* scheduler Call: framework_id (1, bytes) then type (2) = SUBSCRIBE (1). */
@@ -83,7 +112,8 @@ END_TEST
 
 int main(void)
 {
-    const TTest *const tests[] = {canonical, targets, subscribe_json, subscribe_protobuf, NULL};
+    const TTest *const tests[] = {canonical,          targets, subscribe_json, subscribe_json_scan,
+                                  subscribe_protobuf, NULL};
 
     return unit_run(unit_suite("route", tests));
 }
