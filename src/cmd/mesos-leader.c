@@ -161,9 +161,11 @@ static int report_failure(const struct options *o, const struct leader_snapshot 
         fprintf(stderr, "mesos-leader: ZooKeeper refused the credentials in the URL\n");
         return EXIT_FAILURE;
     }
-    if (s->session != ZK_SESSION_CONNECTED && !s->settled) {
-        fprintf(stderr, "mesos-leader: cannot connect to ZooKeeper at %s within %.1f s\n",
-                s->zk_url ? s->zk_url : o->url, o->timeout_ms / 1000.0);
+    if (s->session == ZK_SESSION_NEVER_CONNECTED ||
+        (s->session != ZK_SESSION_CONNECTED && !s->settled)) {
+        fprintf(stderr, "mesos-leader: cannot connect to ZooKeeper at %s within %.1f s (%s)\n",
+                s->zk_url ? s->zk_url : o->url, o->timeout_ms / 1000.0,
+                s->reason ? s->reason : "unknown");
         return EXIT_FAILURE;
     }
     if (o->all)

@@ -12,6 +12,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "zk/election.h"
+#include "zk/zklog.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -20,8 +21,9 @@
 #include <string.h>
 #include <zookeeper/zookeeper.h>
 
-#define RETRY_MIN_MS 500
-#define RETRY_MAX_MS 30000
+#define RETRY_MIN_MS       500
+#define RETRY_MAX_MS       30000
+#define FAILURE_PUBLISH_MS 1000 /* publish a new connection failure at most this often */
 
 enum event_type {
     EV_SESSION,  /* session state change */
@@ -29,6 +31,7 @@ enum event_type {
     EV_CHILDREN, /* result of get_children */
     EV_DATA,     /* result of get on one member */
     EV_EXISTS,   /* result of exists on the path */
+    EV_FAILURE,  /* libzookeeper logged another connection failure */
 };
 
 struct event {
@@ -56,18 +59,6 @@ struct data_req {
     char *znode;
 };
 
-/* What we know of one member's data. */
-struct cached {
-    char *znode;
-    bool done;  /* read (decoded or not) */
-    bool retry; /* read refused (ACL): read again on the next retry */
-    bool ok;
-    struct master_info info;
-    struct master_endpoint endpoint;
-    bool has_endpoint;
-    char *error;
-};
-
 /* What to do when the retry timer fires. */
 enum retry_kind { RETRY_NONE, RETRY_REOPEN, RETRY_REREAD };
 
@@ -80,6 +71,7 @@ struct tracker {
 
     /* Owned by the tracker's thread. */
     pthread_t thread;
+    bool started; /* the thread runs (until joined) */
     struct zkurl url;
     char *url_text; /* redacted */
     int session_timeout_ms;
@@ -90,8 +82,12 @@ struct tracker {
     uint64_t gen;
     enum zk_session session;
     bool ever_connected;          /* this handle */
+    bool had_session;             /* any handle of this tracker */
+    bool gave_up_first;           /* no session within the first handle's deadline */
     int failed_handles;           /* handles in a row that never connected (deadline backoff) */
     uint64_t session_deadline_ms; /* 0: none; else give up on the session then */
+    bool failure_unpublished;     /* conn_error changed since the last publication */
+    uint64_t failure_published_ms;
     enum retry_kind retry;
     uint64_t retry_at_ms;
     int retry_ms;
@@ -102,12 +98,13 @@ struct tracker {
     char *path_problem; /* why the path cannot be read, or NULL */
     struct election_member *members;
     size_t n_members;
-    struct cached *cache;
+    struct election_data *cache; /* the members' data, read or being read */
     size_t n_cache;
     char *identity_znode; /* the leader identity to keep while the session is lost */
     char identity_address[MASTERINFO_HOST_MAX + 10];
     struct log_ratelimit err_limit;    /* our own repeated failures */
     struct log_ratelimit zk_log_limit; /* libzookeeper's lines, under zk_log_lock */
+    char conn_error[256];              /* the last connection failure, under zk_log_lock */
     pthread_mutex_t zk_log_lock;
 };
 
@@ -213,58 +210,75 @@ static void on_auth(int rc, const void *data)
 static struct tracker *log_owner;
 static pthread_mutex_t log_owner_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* libzookeeper formats "<time>:<pid>(<tid>):ZOO_<LEVEL>@<func>@<line>: <text>". */
+/* Takes libzookeeper's lines into our log, and remembers the last
+ * connection failure for the reasons we publish (see zklog.h). The line does
+ * not say which handle it is about: it is taken to be about the tracker
+ * started last, the only one but while a reload replaces it. */
 static void on_zk_log(const char *message)
 {
-    int priority = LOG_DEBUG;
-    const char *text = message;
-    const char *lvl = strstr(message, "ZOO_");
+    struct zklog_line line;
+    char failure[sizeof(((struct tracker *)0)->conn_error)];
+    bool failed;
 
-    if (lvl) {
-        if (strncmp(lvl, "ZOO_ERROR", 9) == 0)
-            priority = LOG_WARNING;
-        else if (strncmp(lvl, "ZOO_WARN", 8) == 0)
-            priority = LOG_INFO;
-        const char *colon = strstr(lvl, ": ");
-        if (colon)
-            text = colon + 2;
-    }
-    if (!log_enabled(priority))
-        return;
-    size_t n = strlen(text);
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
-        n--;
+    zklog_parse(message, &line);
     pthread_mutex_lock(&log_owner_lock);
-    /* Its warnings repeat while servers are down ("Delaying connection..."
-     * every 50 ms): all but debug lines go through the rate limit. */
-    if (priority < LOG_DEBUG && log_owner) {
+    failed = log_owner && zklog_connection_error(line.text, line.len, log_owner->url.hosts, failure,
+                                                 sizeof(failure));
+    if (log_owner && (failed || line.priority < LOG_DEBUG)) {
         pthread_mutex_lock(&log_owner->zk_log_lock);
-        log_ratelimited(&log_owner->zk_log_limit, priority, "zookeeper: %.*s", (int)n, text);
+        if (failed && strcmp(failure, log_owner->conn_error) != 0) {
+            struct event *ev = xnew(struct event);
+            memcpy(log_owner->conn_error, failure, sizeof(failure));
+            ev->type = EV_FAILURE;
+            queue_event(log_owner, ev);
+        }
+        /* Its warnings repeat while servers are down ("Delaying connection..."
+         * every 50 ms): all but debug lines go through the rate limit. */
+        if (line.priority < LOG_DEBUG && log_enabled(line.priority))
+            log_ratelimited(&log_owner->zk_log_limit, line.priority, "zookeeper: %.*s",
+                            (int)line.len, line.text);
         pthread_mutex_unlock(&log_owner->zk_log_lock);
-    } else {
-        log_msg(priority, "zookeeper: %.*s", (int)n, text);
+    } else if (log_enabled(line.priority)) {
+        log_msg(line.priority, "zookeeper: %.*s", (int)line.len, line.text);
     }
     pthread_mutex_unlock(&log_owner_lock);
+}
+
+/* Copies the last connection failure into @buf ("" for none). */
+static void last_conn_error(struct tracker *t, char *buf, size_t size)
+{
+    pthread_mutex_lock(&t->zk_log_lock);
+    snprintf(buf, size, "%s", t->conn_error);
+    pthread_mutex_unlock(&t->zk_log_lock);
+}
+
+static void forget_conn_error(struct tracker *t)
+{
+    pthread_mutex_lock(&t->zk_log_lock);
+    t->conn_error[0] = '\0';
+    pthread_mutex_unlock(&t->zk_log_lock);
 }
 
 /* ---------------------------------------------------------------------------
  * Publishing
  * ------------------------------------------------------------------------- */
 
-static struct cached *cache_find(struct tracker *t, const char *znode)
+static struct election_view view_of(const struct tracker *t)
 {
-    for (size_t i = 0; i < t->n_cache; i++) {
-        if (strcmp(t->cache[i].znode, znode) == 0)
-            return &t->cache[i];
-    }
-    return NULL;
+    return (struct election_view){.path = t->url.path,
+                                  .path_problem = t->path_problem,
+                                  .members = t->members,
+                                  .n_members = t->n_members,
+                                  .data = t->cache,
+                                  .n_data = t->n_cache,
+                                  .read_all = t->read_all};
 }
 
-static void cached_done(struct cached *c)
+static struct election_data *cache_find(struct tracker *t, const char *znode)
 {
-    free(c->znode);
-    free(c->error);
-    masterinfo_done(&c->info);
+    struct election_view v = view_of(t);
+
+    return (struct election_data *)election_find(&v, znode);
 }
 
 /* Drops cache entries of znodes that are no longer members. */
@@ -279,74 +293,31 @@ static void cache_prune(struct tracker *t)
         if (member)
             t->cache[keep++] = t->cache[i];
         else
-            cached_done(&t->cache[i]);
+            election_data_done(&t->cache[i]);
     }
     t->n_cache = keep;
 }
 
-static void fill_masters(struct tracker *t, struct leader_snapshot *s)
+/* Why there is no leader while no session can be used; @failure: the last
+ * connection failure, or NULL. */
+static char *reason_without_session(const struct tracker *t, const char *failure)
 {
-    s->masters = xcalloc(t->n_members ? t->n_members : 1, sizeof(*s->masters));
-    s->n_masters = t->n_members;
-    for (size_t i = 0; i < t->n_members; i++) {
-        struct leader_master *m = &s->masters[i];
-        const struct cached *c = cache_find(t, t->members[i].name);
-        m->znode = xstrdup(t->members[i].name);
-        m->sequence = t->members[i].sequence;
-        if (!c || !c->done)
-            continue;
-        m->read = true;
-        m->decoded = c->ok;
-        m->error = xstrdup(c->error);
-        if (c->ok)
-            masterinfo_copy(&m->info, &c->info);
-        m->endpoint = c->endpoint;
-        m->has_endpoint = c->has_endpoint;
-    }
-}
-
-/* Whether every member whose data we want has been read. */
-static bool reads_complete(struct tracker *t)
-{
-    size_t want = t->read_all ? t->n_members : (t->n_members ? 1 : 0);
-
-    for (size_t i = 0; i < want; i++) {
-        const struct cached *c = cache_find(t, t->members[i].name);
-        if (!c || !c->done)
-            return false;
-    }
-    return true;
-}
-
-/* Fills the leader part of @s from the election state. */
-static void fill_leader(struct tracker *t, struct leader_snapshot *s)
-{
-    const struct cached *c;
-
-    if (t->path_problem) {
-        s->state = LEADER_NONE;
-        s->reason = xstrdup(t->path_problem);
-        return;
-    }
-    if (t->n_members == 0) {
-        s->state = LEADER_NONE;
-        s->reason = xasprintf("no master is registered under '%s'", t->url.path);
-        return;
-    }
-    s->znode = xstrdup(t->members[0].name);
-    c = cache_find(t, t->members[0].name);
-    if (!c || !c->done) {
-        s->state = LEADER_ELECTING;
-        s->reason = xasprintf("reading the data of the new leader '%s'", s->znode);
-    } else if (!c->ok || !c->has_endpoint) {
-        s->state = LEADER_NONE;
-        s->reason = xasprintf("the leading znode '%s' cannot be used: %s", s->znode,
-                              c->error ? c->error : "no address");
-    } else {
-        s->state = LEADER_KNOWN;
-        masterinfo_copy(&s->info, &c->info);
-        s->endpoint = c->endpoint;
-        masterinfo_endpoint_format(&c->endpoint, s->address, sizeof(s->address));
+    if (!failure)
+        failure = "";
+    switch (t->session) {
+    case ZK_SESSION_AUTH_FAILED:
+        return xstrdup("ZooKeeper refused our credentials");
+    case ZK_SESSION_CONNECTED:
+        return xstrdup("reading the election group in ZooKeeper");
+    case ZK_SESSION_NEVER_CONNECTED:
+        return failure[0] ? xasprintf("no ZooKeeper session yet: %s", failure)
+                          : xasprintf("no ZooKeeper session yet (connecting to %s)", t->url.hosts);
+    case ZK_SESSION_EXPIRED:
+        return failure[0] ? xasprintf("ZooKeeper session expired; no new session yet: %s", failure)
+                          : xstrdup("ZooKeeper session expired; opening a new one");
+    default:
+        return failure[0] ? xasprintf("connection to ZooKeeper lost; reconnecting: %s", failure)
+                          : xstrdup("connection to ZooKeeper lost; reconnecting");
     }
 }
 
@@ -355,31 +326,32 @@ static void fill_leader(struct tracker *t, struct leader_snapshot *s)
 static void publish(struct tracker *t)
 {
     struct leader_snapshot *s = leader_snapshot_new();
+    struct election_view v = view_of(t);
 
     s->session = t->session;
     s->zk_url = xstrdup(t->url_text);
+    if (t->session != ZK_SESSION_CONNECTED) {
+        char failure[sizeof(t->conn_error)];
+        last_conn_error(t, failure, sizeof(failure));
+        s->zk_error = failure[0] ? xstrdup(failure) : NULL;
+    }
     if (t->session == ZK_SESSION_CONNECTED && t->have_children) {
-        fill_leader(t, s);
-        fill_masters(t, s);
-        s->settled = reads_complete(t) && !t->children_inflight;
+        election_decide(&v, s);
+        s->settled = election_reads_complete(&v) && !t->children_inflight;
         free(t->identity_znode);
         t->identity_znode = xstrdup(s->znode);
         snprintf(t->identity_address, sizeof(t->identity_address), "%s", s->address);
     } else if (t->session == ZK_SESSION_CONNECTING && t->have_children) {
         /* Connection lost, session may live: keep routing to the last leader. */
-        fill_leader(t, s);
-        fill_masters(t, s);
+        election_decide(&v, s);
         s->settled = true;
     } else {
         s->state = LEADER_NONE;
         s->znode = xstrdup(t->identity_znode);
         snprintf(s->address, sizeof(s->address), "%s", t->identity_address);
-        s->reason = xstrdup(
-            t->session == ZK_SESSION_AUTH_FAILED ? "ZooKeeper refused our credentials"
-            : t->session == ZK_SESSION_EXPIRED   ? "ZooKeeper session expired; opening a new one"
-            : t->session == ZK_SESSION_CONNECTED ? "reading the election group in ZooKeeper"
-                                                 : "not connected to ZooKeeper");
-        s->settled = t->session == ZK_SESSION_AUTH_FAILED;
+        s->reason = reason_without_session(t, s->zk_error);
+        s->settled = t->session == ZK_SESSION_AUTH_FAILED ||
+                     (t->session == ZK_SESSION_NEVER_CONNECTED && t->gave_up_first);
     }
     leader_store_publish(t->store, s);
 }
@@ -434,7 +406,7 @@ static void request_data(struct tracker *t, const char *znode)
 {
     struct data_req *req = xnew(struct data_req);
     char *path = xasprintf("%s/%s", t->url.path, znode);
-    struct cached *c;
+    struct election_data *c;
     int rc;
 
     req->h = t->hctx;
@@ -457,7 +429,8 @@ static void request_data(struct tracker *t, const char *znode)
 /* Requests the data we want and do not have (nor have asked for). */
 static void request_missing_data(struct tracker *t)
 {
-    size_t want = t->read_all ? t->n_members : (t->n_members ? 1 : 0);
+    struct election_view v = view_of(t);
+    size_t want = election_wanted(&v);
 
     for (size_t i = 0; i < want; i++) {
         if (!cache_find(t, t->members[i].name))
@@ -475,7 +448,7 @@ static void forget_election(struct tracker *t)
     t->members = NULL;
     t->n_members = 0;
     for (size_t i = 0; i < t->n_cache; i++)
-        cached_done(&t->cache[i]);
+        election_data_done(&t->cache[i]);
     free(t->cache);
     t->cache = NULL;
     t->n_cache = 0;
@@ -538,6 +511,25 @@ static void expire_session(struct tracker *t, const char *why)
     open_handle(t);
 }
 
+/* No session has ever been established and this handle's time is up: a new
+ * handle (resolving the names again), and no leader from a previous tracker
+ * any more. It is no expiry: the state stays "never connected". */
+static void give_up_first_handles(struct tracker *t)
+{
+    char failure[sizeof(t->conn_error)];
+
+    last_conn_error(t, failure, sizeof(failure));
+    log_ratelimited(&t->err_limit, LOG_WARNING,
+                    "no ZooKeeper session established with %s within the session timeout%s%s; "
+                    "still trying",
+                    t->url.hosts, failure[0] ? ": " : "", failure);
+    close_handle(t);
+    t->session = ZK_SESSION_NEVER_CONNECTED;
+    t->gave_up_first = true;
+    publish(t);
+    open_handle(t);
+}
+
 static void on_connected(struct tracker *t)
 {
     const clientid_t *id = zoo_client_id(t->zh);
@@ -548,7 +540,9 @@ static void on_connected(struct tracker *t)
     else
         log_info("reconnected to ZooKeeper, session 0x%llx", (unsigned long long)id->client_id);
     t->ever_connected = true;
+    t->had_session = true;
     t->failed_handles = 0;
+    forget_conn_error(t);
     t->session = ZK_SESSION_CONNECTED;
     t->session_deadline_ms = 0;
     if (t->retry == RETRY_REREAD)
@@ -566,7 +560,12 @@ static void on_session_event(struct tracker *t, int state)
         on_connected(t);
     } else if (state == ZOO_CONNECTING_STATE || state == ZOO_ASSOCIATING_STATE) {
         if (t->session == ZK_SESSION_CONNECTED) {
+            /* As Mesos does, never longer than our own timeout: what the
+             * server negotiated comes from the network (a server that is no
+             * ZooKeeper "negotiates" days). */
             int timeout = zoo_recv_timeout(t->zh);
+            if (timeout <= 0 || timeout > t->session_timeout_ms)
+                timeout = t->session_timeout_ms;
             log_warning("lost the connection to ZooKeeper; keeping the last-known leader for up "
                         "to %d ms while reconnecting",
                         timeout);
@@ -597,7 +596,7 @@ static void on_children_result(struct tracker *t, struct event *ev)
             /* Our own first read: the same names may mean other masters
              * (another path, another ensemble), so read every data again. */
             for (size_t i = 0; i < t->n_cache; i++)
-                cached_done(&t->cache[i]);
+                election_data_done(&t->cache[i]);
             t->n_cache = 0;
             t->seeded = false;
         }
@@ -646,44 +645,19 @@ static void on_children_result(struct tracker *t, struct event *ev)
     }
 }
 
-static void decode_member(struct tracker *t, struct cached *c, const struct event *ev)
+static void decode_member(struct tracker *t, struct election_data *c, const struct event *ev)
 {
-    struct election_member m = {0};
-    struct errbuf err = {{0}};
-    int r;
-
-    c->done = true;
-    if (election_parse_name(c->znode, &m) < 0) {
-        c->error = xstrdup("not an election member");
-        return;
-    }
-    r = masterinfo_decode(m.label, ev->data ? ev->data : "", ev->len, &c->info, &err);
-    if (r == 0)
-        r = masterinfo_endpoint(&c->info, &c->endpoint, &err);
-    if (r == 0) {
-        c->ok = true;
-        c->has_endpoint = true;
-        if (!m.label)
-            log_warning("master znode '%s/%s' has data in the old UPID format (Mesos < 0.17)",
-                        t->url.path, c->znode);
-        else if (strcmp(m.label, "info") == 0)
-            log_warning("master znode '%s/%s' holds protobuf MasterInfo (Mesos < 0.24, "
-                        "deprecated by MESOS-2340)",
-                        t->url.path, c->znode);
+    if (election_decode(c->znode, ev->data, ev->len, c) == 0) {
+        if (c->legacy)
+            log_warning("master znode '%s/%s' %s", t->url.path, c->znode, c->legacy);
     } else {
-        if (r != -EADDRNOTAVAIL)
-            masterinfo_done(&c->info);
-        c->ok = r == -EADDRNOTAVAIL;
-        c->error = xstrdup(err.msg);
-        log_warning("cannot decode master znode '%s/%s': %s", t->url.path, c->znode, err.msg);
+        log_warning("cannot decode master znode '%s/%s': %s", t->url.path, c->znode, c->error);
     }
-    free(m.name);
-    free(m.label);
 }
 
 static void on_data_result(struct tracker *t, struct event *ev)
 {
-    struct cached *c = cache_find(t, ev->znode);
+    struct election_data *c = cache_find(t, ev->znode);
 
     if (!c || c->done)
         return; /* no longer a member */
@@ -705,7 +679,7 @@ static void on_data_result(struct tracker *t, struct event *ev)
         return;
     }
     /* Not read: forget the entry so that the next children read asks again. */
-    cached_done(c);
+    election_data_done(c);
     *c = t->cache[--t->n_cache];
     if (ev->rc == ZNONODE)
         request_children(t); /* it left before we could read it */
@@ -716,6 +690,10 @@ static void on_data_result(struct tracker *t, struct event *ev)
 
 static void handle_event(struct tracker *t, struct event *ev)
 {
+    if (ev->type == EV_FAILURE) {
+        t->failure_unpublished = true; /* see run_timers() */
+        return;
+    }
     if (ev->gen != t->gen || !t->zh)
         return; /* from a handle we closed */
     switch (ev->type) {
@@ -739,6 +717,8 @@ static void handle_event(struct tracker *t, struct event *ev)
         if (ev->rc == ZOK)
             request_children(t); /* created between our two reads */
         break;
+    case EV_FAILURE:
+        break;
     }
 }
 
@@ -749,20 +729,36 @@ static void forget_refused_reads(struct tracker *t)
 
     for (size_t i = 0; i < t->n_cache; i++) {
         if (t->cache[i].retry)
-            cached_done(&t->cache[i]);
+            election_data_done(&t->cache[i]);
         else
             t->cache[keep++] = t->cache[i];
     }
     t->n_cache = keep;
 }
 
+/* Tells why there is no session, once the failure changed, at most every
+ * FAILURE_PUBLISH_MS (failures repeat while the servers are down). */
+static void publish_failure(struct tracker *t, uint64_t now)
+{
+    if (!t->failure_unpublished || now < t->failure_published_ms + FAILURE_PUBLISH_MS)
+        return;
+    t->failure_unpublished = false;
+    if (t->session == ZK_SESSION_CONNECTED)
+        return;
+    t->failure_published_ms = now;
+    publish(t);
+}
+
 static void run_timers(struct tracker *t)
 {
     uint64_t now = time_now_ms();
 
+    publish_failure(t, now);
     if (t->session_deadline_ms && now >= t->session_deadline_ms) {
         t->session_deadline_ms = 0;
-        if (t->session != ZK_SESSION_CONNECTED)
+        if (t->session != ZK_SESSION_CONNECTED && !t->had_session)
+            give_up_first_handles(t);
+        else if (t->session != ZK_SESSION_CONNECTED)
             expire_session(t, t->ever_connected
                                   ? "no reconnection to ZooKeeper within the session timeout"
                                   : "no ZooKeeper session established within the session timeout");
@@ -788,6 +784,11 @@ static uint64_t next_deadline(const struct tracker *t)
 
     if (t->retry != RETRY_NONE && (at == 0 || t->retry_at_ms < at))
         at = t->retry_at_ms;
+    if (t->failure_unpublished) {
+        uint64_t failure_at = t->failure_published_ms + FAILURE_PUBLISH_MS;
+        if (at == 0 || failure_at < at)
+            at = failure_at;
+    }
     return at;
 }
 
@@ -862,7 +863,7 @@ static void seed_from(struct tracker *t, const struct leader_snapshot *seed)
         t->n_members++;
         if (!m->read)
             continue;
-        struct cached *c = &t->cache[t->n_cache++];
+        struct election_data *c = &t->cache[t->n_cache++];
         c->znode = xstrdup(m->znode);
         c->done = true;
         c->ok = m->decoded;
@@ -874,6 +875,30 @@ static void seed_from(struct tracker *t, const struct leader_snapshot *seed)
     }
     t->have_children = t->n_members > 0;
     t->seeded = t->have_children;
+}
+
+/* Frees everything a tracker owns once its thread is gone, or never ran
+ * (the copies tracker_start() made: URL, seeded members and data). */
+static void tracker_free(struct tracker *t)
+{
+    struct event *ev;
+
+    pthread_mutex_lock(&log_owner_lock);
+    if (log_owner == t)
+        log_owner = NULL;
+    pthread_mutex_unlock(&log_owner_lock);
+    while ((ev = t->head)) {
+        t->head = ev->next;
+        event_free(ev);
+    }
+    forget_election(t);
+    zkurl_done(&t->url);
+    free(t->url_text);
+    free(t->identity_znode);
+    pthread_cond_destroy(&t->wake);
+    pthread_mutex_destroy(&t->lock);
+    pthread_mutex_destroy(&t->zk_log_lock);
+    free(t);
 }
 
 int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
@@ -898,7 +923,7 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
         cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : TRACKER_DEFAULT_SESSION_TIMEOUT_MS;
     t->read_all = cfg->read_all;
     t->store = store;
-    t->session = ZK_SESSION_CONNECTING;
+    t->session = ZK_SESSION_NEVER_CONNECTED;
     t->zk_log_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
     t->err_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
     /* Keep the identity of a leader a previous tracker found (reload). */
@@ -907,6 +932,12 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
     snprintf(t->identity_address, sizeof(t->identity_address), "%s", cur->address);
     leader_snapshot_unref(cur);
     seed_from(t, cfg->seed);
+    if (t->have_children) {
+        /* As if our connection were lost: the previous tracker's session
+         * stands for ours until our own session timeout. */
+        t->session = ZK_SESSION_CONNECTING;
+        t->had_session = true;
+    }
     zoo_set_debug_level(log_enabled(LOG_DEBUG) ? ZOO_LOG_LEVEL_INFO : ZOO_LOG_LEVEL_WARN);
     pthread_mutex_lock(&log_owner_lock);
     log_owner = t;
@@ -914,38 +945,23 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
     r = pthread_create(&t->thread, NULL, tracker_main, t);
     if (r != 0) {
         log_error("cannot start the ZooKeeper tracker thread: %s", strerror(r));
-        tracker_stop(t);
+        tracker_free(t);
         return -r;
     }
+    t->started = true;
     *ret = t;
     return 0;
 }
 
 void tracker_stop(struct tracker *t)
 {
-    struct event *ev;
-
     if (!t)
         return;
     pthread_mutex_lock(&t->lock);
     t->stopping = true;
     pthread_cond_signal(&t->wake);
     pthread_mutex_unlock(&t->lock);
-    if (t->thread)
+    if (t->started)
         pthread_join(t->thread, NULL);
-    pthread_mutex_lock(&log_owner_lock);
-    if (log_owner == t)
-        log_owner = NULL;
-    pthread_mutex_unlock(&log_owner_lock);
-    while ((ev = t->head)) {
-        t->head = ev->next;
-        event_free(ev);
-    }
-    zkurl_done(&t->url);
-    free(t->url_text);
-    free(t->identity_znode);
-    pthread_cond_destroy(&t->wake);
-    pthread_mutex_destroy(&t->lock);
-    pthread_mutex_destroy(&t->zk_log_lock);
-    free(t);
+    tracker_free(t);
 }
