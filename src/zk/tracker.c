@@ -24,6 +24,12 @@
 #define RETRY_MIN_MS       500
 #define RETRY_MAX_MS       30000
 #define FAILURE_PUBLISH_MS 1000 /* publish a new connection failure at most this often */
+/* While connected, resolve the host names again at most this often.
+ * libzookeeper 3.8 otherwise resolves them on every turn of its I/O loop
+ * (every ping, request and answer): with DNS names, a DNS query for each,
+ * from every host of the fleet. Disconnected, it resolves before every
+ * attempt, and a new handle resolves anew. */
+#define RESOLVE_INTERVAL_MS 60000
 
 enum event_type {
     EV_SESSION,  /* session state change */
@@ -486,6 +492,7 @@ static void open_handle(struct tracker *t)
         set_retry(t, RETRY_REOPEN, next_retry(t));
         return;
     }
+    zoo_set_servers_resolution_delay(t->zh, RESOLVE_INTERVAL_MS);
     if (t->url.credentials) {
         int rc = zoo_add_auth(t->zh, "digest", t->url.credentials, (int)strlen(t->url.credentials),
                               on_auth, NULL);

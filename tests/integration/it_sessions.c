@@ -9,18 +9,27 @@
  *   beyond our own session timeout.
  * - Against an ensemble with an observer, a daemon that knows only the
  *   observer follows a leader change made through the voting member.
+ * - A tracker does not resolve the ZooKeeper host names again for every
+ *   request and answer while its session is connected.
  *
  * The suite's ZooKeeper is one voting member and one observer (two JVMs). */
 #include "config.h"
+
+#include "base/mem.h"
+#include "zk/tracker.h"
+#include "zk/zkurl.h"
 
 #include "harness/harness.h"
 #include "integration/itlib.h"
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dlfcn.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +210,91 @@ START_TEST(negotiated_timeout_is_bounded)
 END_TEST
 
 /* ---------------------------------------------------------------------------
+ * Host name resolution
+ * ------------------------------------------------------------------------- */
+
+/* getaddrinfo() as libzookeeper calls it (host, then port as the service),
+ * counted for one port and passed on to the C library's: a counter, not a
+ * stand-in. */
+static char counted_service[16];
+static atomic_int resolutions;
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+    static int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "getaddrinfo");
+    if (service && counted_service[0] && strcmp(service, counted_service) == 0)
+        atomic_fetch_add(&resolutions, 1);
+    return real(node, service, hints, res);
+}
+
+struct registered {
+    struct leader_store *store;
+    size_t masters;
+};
+
+/* wait_until(): the tracker is connected and lists exactly @masters. */
+static bool lists_masters(void *arg)
+{
+    struct registered *r = arg;
+    const struct leader_snapshot *s = leader_store_get(r->store);
+    bool yes = s->session == ZK_SESSION_CONNECTED && s->settled && s->n_masters == r->masters;
+
+    leader_snapshot_unref(s);
+    return yes;
+}
+
+START_TEST(names_not_resolved_per_request)
+{
+    char hosts[32], path[64], node[80];
+    struct zkurl url = {.hosts = hosts, .path = path};
+    struct tracker_config cfg = {.url = &url, .session_timeout_ms = 10000};
+    struct registered r = {.store = leader_store_new()};
+    struct tracker *t = NULL;
+    char *created[10] = {0}, observer[32];
+    struct zkh_client *c;
+    int before;
+
+    /* The tracker talks to the voting member, our own client to the
+     * observer: only the tracker's look-ups are counted. */
+    snprintf(hosts, sizeof(hosts), "127.0.0.1:%d", zkh_node_port(cluster, 0));
+    snprintf(counted_service, sizeof(counted_service), "%d", zkh_node_port(cluster, 0));
+    snprintf(observer, sizeof(observer), "127.0.0.1:%d", zkh_node_port(cluster, 1));
+    snprintf(path, sizeof(path), "/res%d/mesos", (int)getpid());
+    snprintf(node, sizeof(node), "%s/json.info_", path);
+    c = zkh_client_open(observer, NULL);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(zkh_client_create_path(c, path), 0);
+    ck_assert_int_eq(tracker_start(&cfg, r.store, &t), 0);
+    ck_assert(wait_until(lists_masters, &r, IT_TIMEOUT_MS));
+    before = atomic_load(&resolutions);
+    /* Twenty changes of the group: twenty watches, reads and answers. */
+    for (r.masters = 1; r.masters <= 10; r.masters++) {
+        ck_assert_int_eq(zkh_client_create(c, node, "x", 1, ZKH_EPHEMERAL | ZKH_SEQUENTIAL,
+                                           &created[r.masters - 1]),
+                         0);
+        ck_assert(wait_until(lists_masters, &r, IT_TIMEOUT_MS));
+    }
+    for (r.masters = 9;; r.masters--) {
+        ck_assert_int_eq(zkh_client_delete(c, created[r.masters], false), 0);
+        ck_assert(wait_until(lists_masters, &r, IT_TIMEOUT_MS));
+        free(created[r.masters]);
+        if (r.masters == 0)
+            break;
+    }
+    ck_assert_msg(atomic_load(&resolutions) - before <= 2,
+                  "the host names were resolved %d times for 20 changes",
+                  atomic_load(&resolutions) - before);
+    tracker_stop(t);
+    leader_store_free(r.store);
+    zkh_client_close(c);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------
  * Observers
  * ------------------------------------------------------------------------- */
 
@@ -232,7 +326,8 @@ END_TEST
 int main(void)
 {
     const TTest *const tests[] = {refused_is_not_expired, negotiated_timeout_is_bounded,
-                                  daemon_follows_through_observer, NULL};
+                                  names_not_resolved_per_request, daemon_follows_through_observer,
+                                  NULL};
     const char *const cfg[] = {"standaloneEnabled=false", NULL};
     struct zkh_options opt = {.observers = 1, .extra_cfg = cfg};
     SRunner *sr;
