@@ -10,7 +10,6 @@ src_libleaderd_a_SOURCES = \
 	src/base/mem.c src/base/mem.h \
 	src/base/strbuf.c src/base/strbuf.h \
 	src/base/timeutil.c src/base/timeutil.h \
-	src/zk/backoff.c src/zk/backoff.h \
 	src/zk/election.c src/zk/election.h \
 	src/zk/leader.c src/zk/leader.h \
 	src/zk/masterinfo.c src/zk/masterinfo.h \

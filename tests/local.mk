@@ -6,7 +6,6 @@ TEST_LIBS = $(LEADERD_LIBS) $(CHECK_LIBS)
 
 # Unit tests: pure functions, no network.
 UNIT_TESTS = \
-	tests/unit/check_backoff \
 	tests/unit/check_cfg \
 	tests/unit/check_election \
 	tests/unit/check_headers \
@@ -22,9 +21,6 @@ check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 EXTRA_DIST += tests/unit/unit.h
 
-tests_unit_check_backoff_SOURCES = tests/unit/check_backoff.c
-tests_unit_check_backoff_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_unit_check_backoff_LDADD = $(TEST_LIBS)
 tests_unit_check_cfg_SOURCES = tests/unit/check_cfg.c
 tests_unit_check_cfg_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_cfg_LDADD = $(TEST_LIBS)

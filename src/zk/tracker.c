@@ -11,7 +11,6 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
-#include "zk/backoff.h"
 #include "zk/election.h"
 #include "zk/zklog.h"
 
@@ -20,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
 #define RETRY_MIN_MS       500
@@ -32,15 +30,6 @@
  * from every host of the fleet. Disconnected, it resolves before every
  * attempt, and a new handle resolves anew. */
 #define RESOLVE_INTERVAL_MS 60000
-/* Paced reconnects (see tracker.h): after a loss, libzookeeper reconnects by
- * itself for this long (a follower's restart, a short election); then each
- * new handle gets one round over the servers, which takes this long. */
-#define PACE_AFTER_LOSS_MS 1000
-#define PACE_GRACE_MS      100
-/* The windows of the random delays before resuming or renewing a session:
- * the first, doubling up to the last. */
-#define RECONNECT_FIRST_MS 250
-#define RECONNECT_MAX_MS   1000
 
 enum event_type {
     EV_SESSION,  /* session state change */
@@ -77,12 +66,7 @@ struct data_req {
 };
 
 /* What to do when the retry timer fires. */
-enum retry_kind {
-    RETRY_NONE,
-    RETRY_REOPEN, /* a new handle, a new session */
-    RETRY_RESUME, /* a new handle for the session whose connection was lost */
-    RETRY_REREAD,
-};
+enum retry_kind { RETRY_NONE, RETRY_REOPEN, RETRY_REREAD };
 
 struct tracker {
     /* Shared with libzookeeper's threads, under lock. */
@@ -108,10 +92,6 @@ struct tracker {
     bool gave_up_first;           /* no session within the first handle's deadline */
     int failed_handles;           /* handles in a row that never connected (deadline backoff) */
     uint64_t session_deadline_ms; /* 0: none; else give up on the session then */
-    bool paced;                   /* reconnects paced by us, not by libzookeeper alone */
-    clientid_t session_id;        /* the session to resume (paced reconnects) */
-    uint64_t pace_check_ms;       /* 0, or when to look whether libzookeeper reconnected */
-    struct backoff reconnect;     /* delays before resuming or renewing a session */
     bool failure_unpublished;     /* conn_error changed since the last publication */
     uint64_t failure_published_ms;
     enum retry_kind retry;
@@ -388,8 +368,8 @@ static void publish(struct tracker *t)
 
 static void set_retry(struct tracker *t, enum retry_kind kind, int delay_ms)
 {
-    /* A new handle also re-reads; never downgrade it. */
-    if ((t->retry == RETRY_REOPEN || t->retry == RETRY_RESUME) && kind == RETRY_REREAD)
+    /* Reopening the handle also re-reads; never downgrade it. */
+    if (t->retry == RETRY_REOPEN && kind == RETRY_REREAD)
         return;
     t->retry = kind;
     t->retry_at_ms = time_now_ms() + (uint64_t)delay_ms;
@@ -484,8 +464,7 @@ static void forget_election(struct tracker *t)
     freep(&t->path_problem);
 }
 
-/* Closes the handle, keeping what we know of the election. */
-static void drop_handle(struct tracker *t)
+static void close_handle(struct tracker *t)
 {
     if (t->zh) {
         zookeeper_close(t->zh); /* pending completions run with ZCLOSING */
@@ -493,31 +472,25 @@ static void drop_handle(struct tracker *t)
     }
     free(t->hctx);
     t->hctx = NULL;
-    t->pace_check_ms = 0;
-}
-
-static void close_handle(struct tracker *t)
-{
-    drop_handle(t);
     forget_election(t);
 }
 
-/* Starts a handle for a new session, or for the session @resume. */
-static int start_handle(struct tracker *t, const clientid_t *resume)
+static void open_handle(struct tracker *t)
 {
     t->gen++;
     t->hctx = xnew(struct handle_ctx);
     t->hctx->t = t;
     t->hctx->gen = t->gen;
-    t->ever_connected = resume != NULL;
-    t->zh = zookeeper_init2(t->url.hosts, on_watch, t->session_timeout_ms, resume, t->hctx, 0,
-                            on_zk_log);
+    t->ever_connected = false;
+    t->zh =
+        zookeeper_init2(t->url.hosts, on_watch, t->session_timeout_ms, NULL, t->hctx, 0, on_zk_log);
     if (!t->zh) {
         log_ratelimited(&t->err_limit, LOG_WARNING, "cannot start a ZooKeeper session with %s: %m",
                         t->url.hosts);
         free(t->hctx);
         t->hctx = NULL;
-        return -EIO;
+        set_retry(t, RETRY_REOPEN, next_retry(t));
+        return;
     }
     zoo_set_servers_resolution_delay(t->zh, RESOLVE_INTERVAL_MS);
     if (t->url.credentials) {
@@ -526,75 +499,12 @@ static int start_handle(struct tracker *t, const clientid_t *resume)
         if (rc != ZOK)
             log_warning("cannot queue ZooKeeper digest authentication: %s", zerror(rc));
     }
-    return 0;
-}
-
-static void open_handle(struct tracker *t)
-{
-    if (start_handle(t, NULL) < 0) {
-        set_retry(t, RETRY_REOPEN, next_retry(t));
-        return;
-    }
     /* If no session is established within the timeout, start over; while
      * the servers stay unreachable, give each new handle longer (up to
      * 4 timeouts) so that a slow server can finish the handshake. */
     set_session_deadline(t, t->session_timeout_ms * (1 << t->failed_handles));
     if (t->failed_handles < 2)
         t->failed_handles++;
-}
-
-/* A new handle for the session whose connection was lost (paced
- * reconnects); the session's deadline stays. */
-static void resume_handle(struct tracker *t)
-{
-    if (start_handle(t, &t->session_id) < 0) {
-        set_retry(t, RETRY_RESUME, backoff_next(&t->reconnect));
-        return;
-    }
-    t->pace_check_ms = time_now_ms() + PACE_GRACE_MS;
-}
-
-/* libzookeeper retries a lost connection every timeout/60 ms (166 ms at
- * 10 s), the same for every client of a failed server: all of them hammer
- * the servers in step while no quorum serves, and come back all at once.
- * Once a round over the servers has failed and libzookeeper waits for the
- * next one, close the handle and resume the session after a growing random
- * delay. (Should a connection complete in the instant between the look and
- * the close, the close ends the session; resuming then finds it expired and
- * a new one is opened.) */
-static void pace_reconnect(struct tracker *t)
-{
-    int state, delay;
-
-    t->pace_check_ms = 0;
-    if (!t->zh || t->session != ZK_SESSION_CONNECTING)
-        return;
-    state = zoo_state(t->zh);
-    if (state == ZOO_CONNECTED_STATE || state == ZOO_READONLY_STATE)
-        return; /* its event is on the way */
-    if (state == ZOO_CONNECTING_STATE || state == ZOO_ASSOCIATING_STATE) {
-        /* A connection or a handshake is under way: a busy server answers
-         * late, and a connection dropped now loses its place in the line. */
-        t->pace_check_ms = time_now_ms() + PACE_GRACE_MS;
-        return;
-    }
-    delay = backoff_next(&t->reconnect);
-    log_debug("no reconnection to ZooKeeper yet (state %d); resuming the session in %d ms", state,
-              delay);
-    drop_handle(t);
-    set_retry(t, RETRY_RESUME, delay);
-}
-
-/* Opens a new handle for a new session: at once, or, with paced
- * reconnects, after a random delay (sessions lost together are renewed
- * apart). */
-static void renew_session(struct tracker *t)
-{
-    t->session_deadline_ms = 0;
-    if (t->paced)
-        set_retry(t, RETRY_REOPEN, backoff_next(&t->reconnect));
-    else
-        open_handle(t);
 }
 
 /* The session is gone (expired, or treated so): no leader, a new handle. */
@@ -605,7 +515,7 @@ static void expire_session(struct tracker *t, const char *why)
     close_handle(t);
     t->session = ZK_SESSION_EXPIRED;
     publish(t);
-    renew_session(t);
+    open_handle(t);
 }
 
 /* No session has ever been established and this handle's time is up: a new
@@ -624,7 +534,7 @@ static void give_up_first_handles(struct tracker *t)
     t->session = ZK_SESSION_NEVER_CONNECTED;
     t->gave_up_first = true;
     publish(t);
-    renew_session(t);
+    open_handle(t);
 }
 
 static void on_connected(struct tracker *t)
@@ -639,9 +549,6 @@ static void on_connected(struct tracker *t)
     t->ever_connected = true;
     t->had_session = true;
     t->failed_handles = 0;
-    t->session_id = *id;
-    t->pace_check_ms = 0;
-    backoff_reset(&t->reconnect);
     forget_conn_error(t);
     t->session = ZK_SESSION_CONNECTED;
     t->session_deadline_ms = 0;
@@ -671,8 +578,6 @@ static void on_session_event(struct tracker *t, int state)
                         timeout);
             t->session = ZK_SESSION_CONNECTING;
             set_session_deadline(t, timeout);
-            if (t->paced)
-                t->pace_check_ms = time_now_ms() + PACE_AFTER_LOSS_MS;
             publish(t);
         }
     } else if (state == ZOO_EXPIRED_SESSION_STATE) {
@@ -865,17 +770,12 @@ static void run_timers(struct tracker *t)
                                   ? "no reconnection to ZooKeeper within the session timeout"
                                   : "no ZooKeeper session established within the session timeout");
     }
-    if (t->pace_check_ms && now >= t->pace_check_ms)
-        pace_reconnect(t);
     if (t->retry != RETRY_NONE && now >= t->retry_at_ms) {
         enum retry_kind kind = t->retry;
         t->retry = RETRY_NONE;
         if (kind == RETRY_REOPEN) {
             close_handle(t);
             open_handle(t);
-        } else if (kind == RETRY_RESUME) {
-            if (!t->zh && t->session == ZK_SESSION_CONNECTING)
-                resume_handle(t);
         } else {
             forget_refused_reads(t);
             request_children(t);
@@ -891,8 +791,6 @@ static uint64_t next_deadline(const struct tracker *t)
 
     if (t->retry != RETRY_NONE && (at == 0 || t->retry_at_ms < at))
         at = t->retry_at_ms;
-    if (t->pace_check_ms && (at == 0 || t->pace_check_ms < at))
-        at = t->pace_check_ms;
     if (t->failure_unpublished) {
         uint64_t failure_at = t->failure_published_ms + FAILURE_PUBLISH_MS;
         if (at == 0 || failure_at < at)
@@ -1031,9 +929,6 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
     t->session_timeout_ms =
         cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : TRACKER_DEFAULT_SESSION_TIMEOUT_MS;
     t->read_all = cfg->read_all;
-    t->paced = !cfg->unpaced_reconnects;
-    backoff_init(&t->reconnect, RECONNECT_FIRST_MS, RECONNECT_MAX_MS,
-                 time_now_ns() ^ ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)t);
     t->store = store;
     t->session = ZK_SESSION_NEVER_CONNECTED;
     t->zk_log_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);

@@ -9,18 +9,7 @@
  * last-known leader is kept while the session may still live; if no
  * reconnection happens within the session timeout the session is treated as
  * expired, no leader is reported, and a new handle is opened (which resolves
- * the host names again). On expiry: a new handle, a fresh read, a new watch.
- *
- * Reconnects are paced. libzookeeper retries a lost connection every
- * timeout/60 ms (166 ms at 10 s); every client of a failed server does the
- * same at the same instants, and while no quorum serves (a ZooKeeper leader
- * election) a whole fleet hammers the servers in step, then comes back all
- * at once. So when the connection is not back within a second (a
- * follower's restart and a short election are over by then), the tracker
- * closes the handle and resumes the session on a new one after a random
- * delay, whose window doubles from 250 ms to 1 s, then once more after each
- * failed round over the servers. A new session (after an expiry) waits a
- * random delay from the same windows. */
+ * the host names again). On expiry: a new handle, a fresh read, a new watch. */
 #ifndef MLD_TRACKER_H
 #define MLD_TRACKER_H
 
@@ -40,9 +29,6 @@ struct tracker_config {
     /* What a previous tracker knew (on a reload), or NULL: its leader stays
      * usable until this tracker's first read, or its session timeout. */
     const struct leader_snapshot *seed;
-    /* Reconnect as libzookeeper does by itself, not paced: only to measure
-     * what pacing saves (bench/fleet). */
-    bool unpaced_reconnects;
 };
 
 struct tracker;
