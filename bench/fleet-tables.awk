@@ -1,6 +1,6 @@
 # bench/fleet-tables.awk: the Markdown tables of bench/fleet, from the lines
-# bench/fleet-run prints ("what key=value ..."). Leader changes are medians
-# over the rounds.
+# bench/fleet-run prints ("what key=value ..."). Rest and memory come from the
+# first run of each size; leader changes are medians over the rounds.
 
 function field(key,   i, kv) {
     for (i = 2; i <= NF; i++) {
@@ -81,14 +81,14 @@ END {
     print ""
     print "### Reconnect storms"
     print ""
-    print "| trackers | event | sessions lost | election | refused attempts | back: first | p50 | p90 | last | expired (trackers / ZooKeeper) |"
-    print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    print "| trackers | event | session timeout | sessions lost | election | refused attempts | back: first | p50 | p90 | last | expired (trackers / ZooKeeper) |"
+    print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     for (i = 1; i <= nst; i++) {
         $0 = storms[i]
         ev = field("kind") == "kill-leader" ? "leader killed (SIGKILL)" : "follower restarted"
         el = field("election_ms") + 0 >= 0 ? field("election_ms") " ms" : "-"
-        printf "| %s | %s | %s | %s | %s | %.0f ms | %.0f ms | %.0f ms | %.0f ms | %s / %s |\n",
-            group(field("n")), ev, group(field("lost")), el,
+        printf "| %s | %s | %d s | %s | %s | %s | %.0f ms | %.0f ms | %.0f ms | %.0f ms | %s / %s |\n",
+            group(field("n")), ev, field("session_timeout_ms") / 1000, group(field("lost")), el,
             group(field("refused_without_quorum")), field("back_first_ms"), field("back_p50_ms"),
             field("back_p90_ms"), field("back_max_ms"), field("expired"),
             field("expired_in_server_logs")
@@ -99,6 +99,7 @@ END {
     print "turned away while no quorum served (\"ZooKeeperServer not running\" in their"
     print "logs); \"election\" is how long the new leader's election took by its own log."
     print "Back: a tracker is back once connected again with the leader read. Expired:"
-    print "trackers that gave their session up after 10 s without reconnecting, and"
-    print "sessions ZooKeeper expired."
+    print "trackers that gave their session up after the session timeout without"
+    print "reconnecting, and sessions ZooKeeper expired. The last rows: the largest fleet"
+    print "again with the session timeout at 30 s (storms only)."
 }

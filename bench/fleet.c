@@ -641,14 +641,15 @@ static void report_storm(struct run *r, const char *kind, int node, int conns, u
                 back_ms[nb++] = ms_between(t0_ns, b);
         }
     }
-    printf("storm n=%lu kind=%s node=%d sessions_on_node=%d lost=%lu back=%lu "
-           "expired=%lu expired_in_server_logs=%ld refused_without_quorum=%ld election_ms=%ld "
-           "lost_first_ms=%.1f lost_last_ms=%.1f back_first_ms=%.1f back_p10_ms=%.1f "
-           "back_p50_ms=%.1f back_p90_ms=%.1f back_p99_ms=%.1f back_max_ms=%.1f",
-           r->n, kind, node + 1, conns, lost, back, expired, logs->expired, logs->rejected,
-           logs->election_ms, pct(lost_ms, nl, 0), pct(lost_ms, nl, 100), pct(back_ms, nb, 0),
-           pct(back_ms, nb, 10), pct(back_ms, nb, 50), pct(back_ms, nb, 90), pct(back_ms, nb, 99),
-           pct(back_ms, nb, 100));
+    printf(
+        "storm n=%lu kind=%s session_timeout_ms=%lu node=%d sessions_on_node=%d lost=%lu back=%lu "
+        "expired=%lu expired_in_server_logs=%ld refused_without_quorum=%ld election_ms=%ld "
+        "lost_first_ms=%.1f lost_last_ms=%.1f back_first_ms=%.1f back_p10_ms=%.1f "
+        "back_p50_ms=%.1f back_p90_ms=%.1f back_p99_ms=%.1f back_max_ms=%.1f",
+        r->n, kind, r->o->session_ms, node + 1, conns, lost, back, expired, logs->expired,
+        logs->rejected, logs->election_ms, pct(lost_ms, nl, 0), pct(lost_ms, nl, 100),
+        pct(back_ms, nb, 0), pct(back_ms, nb, 10), pct(back_ms, nb, 50), pct(back_ms, nb, 90),
+        pct(back_ms, nb, 99), pct(back_ms, nb, 100));
     print_histogram(back_ms, nb, pct(lost_ms, nl, 0));
     fflush(stdout);
 }
