@@ -19,6 +19,8 @@ src_libleaderd_a_SOURCES = \
 	src/zk/masterinfo.c src/zk/masterinfo.h \
 	src/zk/report.c src/zk/report.h \
 	src/zk/tracker.c src/zk/tracker.h \
+	src/zk/zkevents.c src/zk/zkevents.h \
+	src/zk/zklog.c src/zk/zklog.h \
 	src/zk/zkurl.c src/zk/zkurl.h \
 	src/proxy/answer.c src/proxy/answer.h \
 	src/proxy/clients.c src/proxy/clients.h \

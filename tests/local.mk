@@ -14,10 +14,13 @@ UNIT_TESTS = \
 	tests/unit/check_http1 \
 	tests/unit/check_loop \
 	tests/unit/check_masterinfo \
+	tests/unit/check_leader \
 	tests/unit/check_policy \
 	tests/unit/check_route \
 	tests/unit/check_stream \
+	tests/unit/check_tracker \
 	tests/unit/check_upstream \
+	tests/unit/check_zklog \
 	tests/unit/check_zkurl
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -59,6 +62,15 @@ tests_unit_check_stream_LDADD = $(TEST_LIBS)
 tests_unit_check_upstream_SOURCES = tests/unit/check_upstream.c
 tests_unit_check_upstream_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_upstream_LDADD = $(TEST_LIBS)
+tests_unit_check_leader_SOURCES = tests/unit/check_leader.c
+tests_unit_check_leader_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_leader_LDADD = $(TEST_LIBS)
+tests_unit_check_tracker_SOURCES = tests/unit/check_tracker.c
+tests_unit_check_tracker_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_tracker_LDADD = $(TEST_LIBS)
+tests_unit_check_zklog_SOURCES = tests/unit/check_zklog.c
+tests_unit_check_zklog_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_zklog_LDADD = $(TEST_LIBS)
 tests_unit_check_zkurl_SOURCES = tests/unit/check_zkurl.c
 tests_unit_check_zkurl_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_zkurl_LDADD = $(TEST_LIBS)

@@ -110,10 +110,14 @@ static enum MHD_Result answer_health(struct MHD_Connection *conn, const struct l
     }
     if (!ok) {
         strbuf_puts(&out, ",\"reason\":");
-        strbuf_json_string(&out, s->session != ZK_SESSION_CONNECTED
-                                     ? "the ZooKeeper session is not connected"
-                                 : s->reason ? s->reason
-                                             : "no leader is known");
+        bool connected = s->session == ZK_SESSION_CONNECTED;
+        strbuf_json_string(&out, s->reason   ? s->reason
+                                 : connected ? "no leader is known"
+                                             : "the ZooKeeper session is not connected");
+    }
+    if (s->zk_error) {
+        strbuf_puts(&out, ",\"zookeeper_error\":");
+        strbuf_json_string(&out, s->zk_error);
     }
     strbuf_puts(&out, "}\n");
     metrics_count_status(ctx->metrics, ok ? 200 : 503);

@@ -160,9 +160,9 @@ static void render_shared(struct exposition *x, const struct metrics *m)
 
 static void render_leader(struct exposition *x, const struct leader_snapshot *s)
 {
-    static const enum zk_session states[] = {ZK_SESSION_CONNECTING, ZK_SESSION_CONNECTED,
-                                             ZK_SESSION_EXPIRED, ZK_SESSION_AUTH_FAILED,
-                                             ZK_SESSION_CLOSED};
+    static const enum zk_session states[] = {ZK_SESSION_NEVER_CONNECTED, ZK_SESSION_CONNECTING,
+                                             ZK_SESSION_CONNECTED,       ZK_SESSION_EXPIRED,
+                                             ZK_SESSION_AUTH_FAILED,     ZK_SESSION_CLOSED};
 
     gauge(x, "leader_known", "1 when a leading master is known.", s->state == LEADER_KNOWN);
     counter(x, "leader_changes_total", "Leader changes seen in ZooKeeper.", s->changes);

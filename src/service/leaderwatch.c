@@ -305,12 +305,26 @@ static const struct leader_snapshot *wait_first(struct watcher *w)
     }
 }
 
+/* No session: never one (whatever the settling), or none yet and not settled. */
+static bool cannot_connect(const struct leader_snapshot *s)
+{
+    return s->session == ZK_SESSION_NEVER_CONNECTED ||
+           (s->session != ZK_SESSION_CONNECTED && s->session != ZK_SESSION_AUTH_FAILED &&
+            !s->settled);
+}
+
+static void say_cannot_connect(const struct leader_snapshot *s, const struct leaderwatch_options *o)
+{
+    fprintf(stderr, "mesos-leader: cannot connect to ZooKeeper at %s within %.1f s (%s)\n",
+            s->zk_url ? s->zk_url : o->url, o->timeout_ms / 1000.0,
+            s->reason ? s->reason : "unknown");
+}
+
 static bool first_failed(struct watcher *w, const struct leader_snapshot *s)
 {
-    if (s->settled || s->session == ZK_SESSION_CONNECTED || s->session == ZK_SESSION_AUTH_FAILED)
+    if (!cannot_connect(s))
         return false;
-    fprintf(stderr, "mesos-leader: cannot connect to ZooKeeper at %s within %.1f s\n",
-            s->zk_url ? s->zk_url : w->o->url, w->o->timeout_ms / 1000.0);
+    say_cannot_connect(s, w->o);
     w->status = EXIT_FAILURE;
     return true;
 }
@@ -384,9 +398,8 @@ static int report_failure(const struct leaderwatch_options *o, const struct lead
         fprintf(stderr, "mesos-leader: ZooKeeper refused the credentials in the URL\n");
         return EXIT_FAILURE;
     }
-    if (s->session != ZK_SESSION_CONNECTED && !s->settled) {
-        fprintf(stderr, "mesos-leader: cannot connect to ZooKeeper at %s within %.1f s\n",
-                s->zk_url ? s->zk_url : o->url, o->timeout_ms / 1000.0);
+    if (cannot_connect(s)) {
+        say_cannot_connect(s, o);
         return EXIT_FAILURE;
     }
     if (o->all)

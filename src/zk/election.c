@@ -1,7 +1,9 @@
-/* election.c: parsing election znode names and ordering the members. */
+/* election.c: parsing election znode names, ordering the members, decoding
+ * their data and deciding who leads. */
 #include "config.h"
 
 #include "zk/election.h"
+#include "base/errbuf.h"
 #include "base/mem.h"
 
 #include <errno.h>
@@ -97,4 +99,128 @@ void election_members_free(struct election_member *members, size_t n)
         free(members[i].label);
     }
     free(members);
+}
+
+int election_decode(const char *znode, const char *data, size_t len, struct election_data *ret)
+{
+    struct election_member m = {0};
+    struct errbuf err = {{0}};
+    int r;
+
+    ret->done = true;
+    if (election_parse_name(znode, &m) < 0) {
+        ret->error = xstrdup("not an election member");
+        return -EINVAL;
+    }
+    r = masterinfo_decode(m.label, data ? data : "", len, &ret->info, &err);
+    if (r == 0)
+        r = masterinfo_endpoint(&ret->info, &ret->endpoint, &err);
+    if (r == 0) {
+        ret->ok = true;
+        ret->has_endpoint = true;
+        if (!m.label)
+            ret->legacy = "has data in the old UPID format (Mesos < 0.17)";
+        else if (strcmp(m.label, "info") == 0)
+            ret->legacy = "holds protobuf MasterInfo (Mesos < 0.24, deprecated by MESOS-2340)";
+    } else {
+        /* Decoded without an address: the information stays, unusable. */
+        if (r != -EADDRNOTAVAIL)
+            masterinfo_done(&ret->info);
+        ret->ok = r == -EADDRNOTAVAIL;
+        ret->error = xstrdup(err.msg);
+    }
+    free(m.name);
+    free(m.label);
+    return r == 0 ? 0 : -EINVAL;
+}
+
+void election_data_done(struct election_data *d)
+{
+    free(d->znode);
+    free(d->error);
+    masterinfo_done(&d->info);
+}
+
+const struct election_data *election_find(const struct election_view *v, const char *znode)
+{
+    for (size_t i = 0; i < v->n_data; i++) {
+        if (strcmp(v->data[i].znode, znode) == 0)
+            return &v->data[i];
+    }
+    return NULL;
+}
+
+size_t election_wanted(const struct election_view *v)
+{
+    return v->read_all ? v->n_members : (v->n_members ? 1 : 0);
+}
+
+bool election_reads_complete(const struct election_view *v)
+{
+    size_t want = election_wanted(v);
+
+    for (size_t i = 0; i < want; i++) {
+        const struct election_data *d = election_find(v, v->members[i].name);
+        if (!d || !d->done)
+            return false;
+    }
+    return true;
+}
+
+static void fill_masters(const struct election_view *v, struct leader_snapshot *s)
+{
+    s->masters = xcalloc(v->n_members ? v->n_members : 1, sizeof(*s->masters));
+    s->n_masters = v->n_members;
+    for (size_t i = 0; i < v->n_members; i++) {
+        struct leader_master *m = &s->masters[i];
+        const struct election_data *d = election_find(v, v->members[i].name);
+        m->znode = xstrdup(v->members[i].name);
+        m->sequence = v->members[i].sequence;
+        if (!d || !d->done)
+            continue;
+        m->read = true;
+        m->decoded = d->ok;
+        m->error = xstrdup(d->error);
+        if (d->ok)
+            masterinfo_copy(&m->info, &d->info);
+        m->endpoint = d->endpoint;
+        m->has_endpoint = d->has_endpoint;
+    }
+}
+
+static void fill_leader(const struct election_view *v, struct leader_snapshot *s)
+{
+    const struct election_data *d;
+
+    if (v->path_problem) {
+        s->state = LEADER_NONE;
+        s->reason = xstrdup(v->path_problem);
+        return;
+    }
+    if (v->n_members == 0) {
+        s->state = LEADER_NONE;
+        s->reason = xasprintf("no master is registered under '%s'", v->path);
+        return;
+    }
+    s->znode = xstrdup(v->members[0].name);
+    d = election_find(v, v->members[0].name);
+    if (!d || !d->done) {
+        s->state = LEADER_ELECTING;
+        s->reason = xasprintf("reading the data of the new leader '%s'", s->znode);
+    } else if (!d->ok || !d->has_endpoint) {
+        s->state = LEADER_NONE;
+        s->reason = xasprintf("the leading znode '%s' cannot be used: %s", s->znode,
+                              d->error ? d->error : "no address");
+    } else {
+        s->state = LEADER_KNOWN;
+        masterinfo_copy(&s->info, &d->info);
+        s->endpoint = d->endpoint;
+        masterinfo_endpoint_format(&d->endpoint, s->address, sizeof(s->address));
+    }
+}
+
+void election_decide(const struct election_view *v, struct leader_snapshot *s)
+{
+    fill_leader(v, s);
+    fill_masters(v, s);
 }

@@ -1,4 +1,5 @@
-/* election.h: the leader rule of Mesos, as a pure function of child names.
+/* election.h: the leader rule of Mesos, as pure functions: from the child
+ * names of the election path and the members' decoded data to the leader.
  *
  * Masters join the election by creating ephemeral sequential znodes named
  * "<label>_<sequence>" (or just "<sequence>"). Like Mesos's group membership
@@ -8,10 +9,19 @@
  * not members. The leader is the member with the lowest sequence, compared as
  * a number across all labels. Sequences are signed 64-bit: ZooKeeper's counter
  * is a signed 32-bit value that wraps to negative numbers after 2^31-1, and a
- * wrapped number is then the lowest, as it is for Mesos. */
+ * wrapped number is then the lowest, as it is for Mesos.
+ *
+ * The decision: the lowest member leads. Until its data has been read the
+ * leader is being elected; if its data cannot be decoded (or names no
+ * address) there is no leader, as in Mesos: a standby is never promoted in
+ * its place. */
 #ifndef MLD_ELECTION_H
 #define MLD_ELECTION_H
 
+#include "zk/leader.h"
+#include "zk/masterinfo.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +43,51 @@ void election_order(const char *const *names, size_t n, struct election_member *
 
 /* Frees an array from election_order(). */
 void election_members_free(struct election_member *members, size_t n);
+
+/* One member's data, as read from ZooKeeper and decoded. Zero-initialise;
+ * an entry with done false is being read. */
+struct election_data {
+    char *znode; /* the member's name, owned */
+    bool done;   /* read (decoded or not) */
+    bool retry;  /* the read was refused (ACL): to be read again later */
+    bool ok;     /* info is valid */
+    struct master_info info;
+    struct master_endpoint endpoint;
+    bool has_endpoint;
+    char *error;        /* why it cannot be used, or NULL; owned */
+    const char *legacy; /* an outdated encoding worth a warning, or NULL; static */
+};
+
+/* Decodes the @len bytes at @data (NUL-terminated) read from member @znode
+ * by its label, into @ret (whose znode is set by the caller); marks it
+ * done. Returns 0 when it names an address, -EINVAL (error set) otherwise. */
+int election_decode(const char *znode, const char *data, size_t len, struct election_data *ret);
+
+/* Frees what @d owns (not @d itself). */
+void election_data_done(struct election_data *d);
+
+/* What a tracker knows of the election group, for the decision. */
+struct election_view {
+    const char *path;                      /* the election path, for reasons */
+    const char *path_problem;              /* why it cannot be listed, or NULL */
+    const struct election_member *members; /* in election order */
+    size_t n_members;
+    const struct election_data *data; /* the members' data, in any order */
+    size_t n_data;
+    bool read_all; /* every member's data is wanted, not only the leader's */
+};
+
+/* The data of @znode in @v, or NULL. */
+const struct election_data *election_find(const struct election_view *v, const char *znode);
+
+/* How many members, from the lowest, have their data wanted. */
+size_t election_wanted(const struct election_view *v);
+
+/* Whether the data of every wanted member has been read. */
+bool election_reads_complete(const struct election_view *v);
+
+/* Decides: fills the leader part of @s (state, reason, znode, info,
+ * endpoint, address) and its masters, in election order. */
+void election_decide(const struct election_view *v, struct leader_snapshot *s);
 
 #endif

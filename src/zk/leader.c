@@ -37,6 +37,8 @@ const char *zk_session_name(enum zk_session s)
         return "auth_failed";
     case ZK_SESSION_CLOSED:
         return "closed";
+    case ZK_SESSION_NEVER_CONNECTED:
+        return "never_connected";
     }
     return "unknown";
 }
@@ -67,6 +69,7 @@ static void snapshot_free(struct leader_snapshot *s)
     free(s->reason);
     free(s->znode);
     free(s->zk_url);
+    free(s->zk_error);
     masterinfo_done(&s->info);
     for (size_t i = 0; i < s->n_masters; i++) {
         free(s->masters[i].znode);
@@ -102,8 +105,8 @@ struct leader_store *leader_store_new(void)
     }
     store->current = leader_snapshot_new();
     store->current->state = LEADER_NONE;
-    store->current->session = ZK_SESSION_CONNECTING;
-    store->current->reason = xstrdup("not connected to ZooKeeper yet");
+    store->current->session = ZK_SESSION_NEVER_CONNECTED;
+    store->current->reason = xstrdup("no ZooKeeper session yet");
     store->current->since_wall_ms = time_wall_ms();
     store->current->since_mono_ns = time_now_ns();
     return store;
@@ -132,13 +135,21 @@ const struct leader_snapshot *leader_store_get(struct leader_store *store)
     return s;
 }
 
+/* The rule of leader_same_identity() on its parts: @address_* are "" when
+ * unknown. */
+static bool same_identity(const char *znode_a, const char *address_a, const char *znode_b,
+                          const char *address_b)
+{
+    if (!znode_a || !znode_b)
+        return !znode_a && !znode_b;
+    if (strcmp(znode_a, znode_b) != 0)
+        return false;
+    return address_a[0] == '\0' || address_b[0] == '\0' || strcmp(address_a, address_b) == 0;
+}
+
 bool leader_same_identity(const struct leader_snapshot *a, const struct leader_snapshot *b)
 {
-    if (!a->znode || !b->znode)
-        return !a->znode && !b->znode;
-    if (strcmp(a->znode, b->znode) != 0)
-        return false;
-    return a->address[0] == '\0' || b->address[0] == '\0' || strcmp(a->address, b->address) == 0;
+    return same_identity(a->znode, a->address, b->znode, b->address);
 }
 
 /* Logs one line per leader change, old and new, once the new leader is
@@ -154,9 +165,7 @@ static void log_change(struct leader_store *store, const struct leader_snapshot 
         return;
     /* The same leader (a lost session, a new session reading again) is no
      * change: the same rule as the epoch's. */
-    if ((now->znode == NULL) == (store->logged_znode == NULL) &&
-        (!now->znode || strcmp(now->znode, store->logged_znode) == 0) &&
-        (!addr[0] || !store->logged_address[0] || strcmp(addr, store->logged_address) == 0)) {
+    if (same_identity(now->znode, addr, store->logged_znode, store->logged_address)) {
         if (addr[0] && !store->logged_address[0])
             snprintf(store->logged_address, sizeof(store->logged_address), "%s", addr);
         return;

@@ -21,11 +21,12 @@
 
 /* The state of our ZooKeeper session. */
 enum zk_session {
-    ZK_SESSION_CONNECTING, /* never connected yet, or connection lost, session may live */
+    ZK_SESSION_CONNECTING, /* connection lost, the session may live: reconnecting */
     ZK_SESSION_CONNECTED,
-    ZK_SESSION_EXPIRED,     /* expired (or treated so); a new session is being opened */
-    ZK_SESSION_AUTH_FAILED, /* the server refused our credentials */
-    ZK_SESSION_CLOSED,      /* we closed it (shutdown) */
+    ZK_SESSION_EXPIRED,         /* expired (or treated so); a new session is being opened */
+    ZK_SESSION_AUTH_FAILED,     /* the server refused our credentials */
+    ZK_SESSION_CLOSED,          /* we closed it (shutdown) */
+    ZK_SESSION_NEVER_CONNECTED, /* no session established yet since the start */
 };
 
 /* Whether calls can be routed. */
@@ -51,15 +52,21 @@ struct leader_master {
 struct leader_snapshot {
     enum leader_state state;
     enum zk_session session;
-    char *reason;            /* why there is no leader (state != KNOWN), or NULL */
+    char *reason;            /* why there is no leader (state != KNOWN), or NULL; without a
+                              * session, why not ("connection refused by 127.0.0.1:2181") */
     char *znode;             /* the leading znode's name (KNOWN, ELECTING, or undecodable) */
     struct master_info info; /* KNOWN only */
     struct master_endpoint endpoint;
     char address[MASTERINFO_HOST_MAX + 10]; /* "host:port", KNOWN only */
     struct leader_master *masters;          /* every member, in election order */
     size_t n_masters;
-    bool settled;           /* a full read finished since the session connected */
+    /* A full read finished since the session connected; or nothing is to be
+     * waited for: ZooKeeper refused our credentials, or no session could be
+     * established within the session timeout since the start. */
+    bool settled;
     char *zk_url;           /* the URL in use, password redacted */
+    char *zk_error;         /* without a connected session, the last connection failure
+                             * ("connection refused by 127.0.0.1:2181"), or NULL */
     uint64_t epoch;         /* changes with the leader (see above); set by the store */
     uint64_t changes;       /* how often the epoch changed; set by the store */
     uint64_t generation;    /* increments with every snapshot; set by the store */
@@ -70,7 +77,7 @@ struct leader_snapshot {
 
 struct leader_store;
 
-/* Creates a store holding a "connecting" snapshot. */
+/* Creates a store holding a "never_connected" snapshot. */
 struct leader_store *leader_store_new(void);
 
 /* Frees the store; NULL is fine. Snapshots still referenced stay valid. */
@@ -98,13 +105,16 @@ int leader_store_eventfd(struct leader_store *store);
  * Returns 0 when it changed, -ETIMEDOUT otherwise. */
 int leader_store_wait(struct leader_store *store, uint64_t generation, int timeout_ms);
 
-/* Returns a name for a session state ("connected", ...). */
+/* Returns a name for a session state: "never_connected", "connected",
+ * "connecting" (reconnecting), "expired", "auth_failed", "closed". */
 const char *zk_session_name(enum zk_session s);
 
 /* Returns a name for a leader state ("known", ...). */
 const char *leader_state_name(enum leader_state s);
 
-/* Whether two snapshots name the same leader (or both nobody). */
+/* Whether two snapshots name the same leader (or both nobody): the same
+ * leading znode, and the same address unless one of them has none (its data
+ * not read yet). */
 bool leader_same_identity(const struct leader_snapshot *a, const struct leader_snapshot *b);
 
 #endif

@@ -15,7 +15,8 @@ void report_masters_text(const struct leader_snapshot *s, struct strbuf *out);
 /* A JSON array of {"znode", "leader", "info"} (or "error") in election order. */
 void report_masters_json(const struct leader_snapshot *s, struct strbuf *out);
 
-/* The daemon's view as one JSON object: leader, session, changes, masters. */
+/* The daemon's view as one JSON object: leader, session (its state, URL and
+ * last connection failure), changes, masters. */
 void report_status_json(const struct leader_snapshot *s, struct strbuf *out);
 
 /* A one-line summary: "leader 10.0.0.1:5050 (id ...)" or "no leader: why". */

@@ -1,10 +1,10 @@
 /* tracker.c: the ZooKeeper session, the children watch and the leader rule.
  *
  * Threading: libzookeeper-mt calls our watcher and completions on its own
- * completion thread. Those callbacks only copy what they got into an event
- * and queue it; the tracker's thread owns every other piece of state, issues
- * every request, and runs the session timers. Each handle has a generation
- * number so that events from a closed handle are recognised and dropped. */
+ * completion thread; they queue events (zkevents.h). The tracker's thread
+ * owns every other piece of state, issues every request, and runs the
+ * session timers. Each handle has a generation number so that events from a
+ * closed handle are recognised and dropped. */
 #include "config.h"
 
 #include "zk/tracker.h"
@@ -12,6 +12,8 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "zk/election.h"
+#include "zk/zklog.h"
+#include "zk/zkevents.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -20,78 +22,41 @@
 #include <string.h>
 #include <zookeeper/zookeeper.h>
 
-#define RETRY_MIN_MS 500
-#define RETRY_MAX_MS 30000
-
-enum event_type {
-    EV_SESSION,  /* session state change */
-    EV_WATCH,    /* a watch on the path fired */
-    EV_CHILDREN, /* result of get_children */
-    EV_DATA,     /* result of get on one member */
-    EV_EXISTS,   /* result of exists on the path */
-};
-
-struct event {
-    struct event *next;
-    enum event_type type;
-    uint64_t gen;
-    int state; /* EV_SESSION */
-    int rc;    /* results */
-    char **names;
-    size_t n_names;
-    char *znode; /* EV_DATA */
-    char *data;
-    size_t len;
-};
-
-/* Context given to libzookeeper for one handle. Freed after zookeeper_close(). */
-struct handle_ctx {
-    struct tracker *t;
-    uint64_t gen;
-};
-
-/* Context of one data request. Freed by its completion. */
-struct data_req {
-    struct handle_ctx *h;
-    char *znode;
-};
-
-/* What we know of one member's data. */
-struct cached {
-    char *znode;
-    bool done;  /* read (decoded or not) */
-    bool retry; /* read refused (ACL): read again on the next retry */
-    bool ok;
-    struct master_info info;
-    struct master_endpoint endpoint;
-    bool has_endpoint;
-    char *error;
-};
+#define RETRY_MIN_MS       500
+#define RETRY_MAX_MS       30000
+#define FAILURE_PUBLISH_MS 1000 /* publish a new connection failure at most this often */
+/* While connected, resolve the host names again at most this often.
+ * libzookeeper 3.8 otherwise resolves them on every turn of its I/O loop
+ * (every ping, request and answer): with DNS names, a DNS query for each,
+ * from every host of the fleet. Disconnected, it resolves before every
+ * attempt, and a new handle resolves anew. */
+#define RESOLVE_INTERVAL_MS 60000
 
 /* What to do when the retry timer fires. */
 enum retry_kind { RETRY_NONE, RETRY_REOPEN, RETRY_REREAD };
 
 struct tracker {
-    /* Shared with libzookeeper's threads, under lock. */
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct event *head, *tail;
-    bool stopping;
+    struct zk_events events; /* from libzookeeper's threads */
 
     /* Owned by the tracker's thread. */
     pthread_t thread;
+    bool started; /* the thread runs (until joined) */
     struct zkurl url;
     char *url_text; /* redacted */
     int session_timeout_ms;
     bool read_all;
     struct leader_store *store;
     zhandle_t *zh;
-    struct handle_ctx *hctx;
+    struct zk_handle_ctx *hctx;
     uint64_t gen;
     enum zk_session session;
     bool ever_connected;          /* this handle */
+    bool had_session;             /* any handle of this tracker */
+    bool gave_up_first;           /* no session within the first handle's deadline */
     int failed_handles;           /* handles in a row that never connected (deadline backoff) */
     uint64_t session_deadline_ms; /* 0: none; else give up on the session then */
+    bool failure_unpublished;     /* conn_error changed since the last publication */
+    uint64_t failure_published_ms;
     enum retry_kind retry;
     uint64_t retry_at_ms;
     int retry_ms;
@@ -102,109 +67,15 @@ struct tracker {
     char *path_problem; /* why the path cannot be read, or NULL */
     struct election_member *members;
     size_t n_members;
-    struct cached *cache;
+    struct election_data *cache; /* the members' data, read or being read */
     size_t n_cache;
     char *identity_znode; /* the leader identity to keep while the session is lost */
     char identity_address[MASTERINFO_HOST_MAX + 10];
     struct log_ratelimit err_limit;    /* our own repeated failures */
     struct log_ratelimit zk_log_limit; /* libzookeeper's lines, under zk_log_lock */
+    char conn_error[256];              /* the last connection failure, under zk_log_lock */
     pthread_mutex_t zk_log_lock;
 };
-
-/* ---------------------------------------------------------------------------
- * Event queue (called from libzookeeper's threads)
- * ------------------------------------------------------------------------- */
-
-static void queue_event(struct tracker *t, struct event *ev)
-{
-    pthread_mutex_lock(&t->lock);
-    if (t->tail)
-        t->tail->next = ev;
-    else
-        t->head = ev;
-    t->tail = ev;
-    pthread_cond_signal(&t->wake);
-    pthread_mutex_unlock(&t->lock);
-}
-
-static void event_free(struct event *ev)
-{
-    for (size_t i = 0; i < ev->n_names; i++)
-        free(ev->names[i]);
-    free(ev->names);
-    free(ev->znode);
-    free(ev->data);
-    free(ev);
-}
-
-static void on_watch(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-    struct handle_ctx *h = ctx;
-    struct event *ev = xnew(struct event);
-
-    ev->gen = h->gen;
-    if (type == ZOO_SESSION_EVENT) {
-        ev->type = EV_SESSION;
-        ev->state = state;
-    } else {
-        ev->type = EV_WATCH;
-        ev->state = type;
-    }
-    queue_event(h->t, ev);
-}
-
-static void on_children(int rc, const struct String_vector *strings, const struct Stat *stat,
-                        const void *data)
-{
-    const struct handle_ctx *h = data;
-    struct event *ev = xnew(struct event);
-
-    ev->type = EV_CHILDREN;
-    ev->gen = h->gen;
-    ev->rc = rc;
-    if (rc == ZOK && strings && strings->count > 0) {
-        ev->names = xcalloc((size_t)strings->count, sizeof(char *));
-        for (int i = 0; i < strings->count; i++)
-            ev->names[i] = xstrdup(strings->data[i]);
-        ev->n_names = (size_t)strings->count;
-    }
-    queue_event(h->t, ev);
-}
-
-static void on_data(int rc, const char *value, int len, const struct Stat *stat, const void *data)
-{
-    struct data_req *req = (struct data_req *)data;
-    struct event *ev = xnew(struct event);
-
-    ev->type = EV_DATA;
-    ev->gen = req->h->gen;
-    ev->rc = rc;
-    ev->znode = req->znode;
-    if (rc == ZOK && value && len > 0) {
-        ev->data = xmalloc((size_t)len + 1);
-        memcpy(ev->data, value, (size_t)len);
-        ev->data[len] = '\0';
-        ev->len = (size_t)len;
-    }
-    queue_event(req->h->t, ev);
-    free(req);
-}
-
-static void on_exists(int rc, const struct Stat *stat, const void *data)
-{
-    const struct handle_ctx *h = data;
-    struct event *ev = xnew(struct event);
-
-    ev->type = EV_EXISTS;
-    ev->gen = h->gen;
-    ev->rc = rc;
-    queue_event(h->t, ev);
-}
-
-static void on_auth(int rc, const void *data)
-{
-    /* A refusal arrives as ZOO_AUTH_FAILED_STATE through the watcher. */
-}
 
 /* ---------------------------------------------------------------------------
  * ZooKeeper's own log lines, through our logger
@@ -213,58 +84,75 @@ static void on_auth(int rc, const void *data)
 static struct tracker *log_owner;
 static pthread_mutex_t log_owner_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* libzookeeper formats "<time>:<pid>(<tid>):ZOO_<LEVEL>@<func>@<line>: <text>". */
+/* Takes libzookeeper's lines into our log, and remembers the last
+ * connection failure for the reasons we publish (see zklog.h). The line does
+ * not say which handle it is about: it is taken to be about the tracker
+ * started last, the only one but while a reload replaces it. */
 static void on_zk_log(const char *message)
 {
-    int priority = LOG_DEBUG;
-    const char *text = message;
-    const char *lvl = strstr(message, "ZOO_");
+    struct zklog_line line;
+    char failure[sizeof(((struct tracker *)0)->conn_error)];
+    bool failed;
 
-    if (lvl) {
-        if (strncmp(lvl, "ZOO_ERROR", 9) == 0)
-            priority = LOG_WARNING;
-        else if (strncmp(lvl, "ZOO_WARN", 8) == 0)
-            priority = LOG_INFO;
-        const char *colon = strstr(lvl, ": ");
-        if (colon)
-            text = colon + 2;
-    }
-    if (!log_enabled(priority))
-        return;
-    size_t n = strlen(text);
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
-        n--;
+    zklog_parse(message, &line);
     pthread_mutex_lock(&log_owner_lock);
-    /* Its warnings repeat while servers are down ("Delaying connection..."
-     * every 50 ms): all but debug lines go through the rate limit. */
-    if (priority < LOG_DEBUG && log_owner) {
+    failed = log_owner && zklog_connection_error(line.text, line.len, log_owner->url.hosts, failure,
+                                                 sizeof(failure));
+    if (log_owner && (failed || line.priority < LOG_DEBUG)) {
         pthread_mutex_lock(&log_owner->zk_log_lock);
-        log_ratelimited(&log_owner->zk_log_limit, priority, "zookeeper: %.*s", (int)n, text);
+        if (failed && strcmp(failure, log_owner->conn_error) != 0) {
+            struct zk_event *ev = xnew(struct zk_event);
+            memcpy(log_owner->conn_error, failure, sizeof(failure));
+            ev->type = ZKEV_FAILURE;
+            zk_events_push(&log_owner->events, ev);
+        }
+        /* Its warnings repeat while servers are down ("Delaying connection..."
+         * every 50 ms): all but debug lines go through the rate limit. */
+        if (line.priority < LOG_DEBUG && log_enabled(line.priority))
+            log_ratelimited(&log_owner->zk_log_limit, line.priority, "zookeeper: %.*s",
+                            (int)line.len, line.text);
         pthread_mutex_unlock(&log_owner->zk_log_lock);
-    } else {
-        log_msg(priority, "zookeeper: %.*s", (int)n, text);
+    } else if (log_enabled(line.priority)) {
+        log_msg(line.priority, "zookeeper: %.*s", (int)line.len, line.text);
     }
     pthread_mutex_unlock(&log_owner_lock);
+}
+
+/* Copies the last connection failure into @buf ("" for none). */
+static void last_conn_error(struct tracker *t, char *buf, size_t size)
+{
+    pthread_mutex_lock(&t->zk_log_lock);
+    snprintf(buf, size, "%s", t->conn_error);
+    pthread_mutex_unlock(&t->zk_log_lock);
+}
+
+static void forget_conn_error(struct tracker *t)
+{
+    pthread_mutex_lock(&t->zk_log_lock);
+    t->conn_error[0] = '\0';
+    pthread_mutex_unlock(&t->zk_log_lock);
 }
 
 /* ---------------------------------------------------------------------------
  * Publishing
  * ------------------------------------------------------------------------- */
 
-static struct cached *cache_find(struct tracker *t, const char *znode)
+static struct election_view view_of(const struct tracker *t)
 {
-    for (size_t i = 0; i < t->n_cache; i++) {
-        if (strcmp(t->cache[i].znode, znode) == 0)
-            return &t->cache[i];
-    }
-    return NULL;
+    return (struct election_view){.path = t->url.path,
+                                  .path_problem = t->path_problem,
+                                  .members = t->members,
+                                  .n_members = t->n_members,
+                                  .data = t->cache,
+                                  .n_data = t->n_cache,
+                                  .read_all = t->read_all};
 }
 
-static void cached_done(struct cached *c)
+static struct election_data *cache_find(struct tracker *t, const char *znode)
 {
-    free(c->znode);
-    free(c->error);
-    masterinfo_done(&c->info);
+    struct election_view v = view_of(t);
+
+    return (struct election_data *)election_find(&v, znode);
 }
 
 /* Drops cache entries of znodes that are no longer members. */
@@ -279,74 +167,31 @@ static void cache_prune(struct tracker *t)
         if (member)
             t->cache[keep++] = t->cache[i];
         else
-            cached_done(&t->cache[i]);
+            election_data_done(&t->cache[i]);
     }
     t->n_cache = keep;
 }
 
-static void fill_masters(struct tracker *t, struct leader_snapshot *s)
+/* Why there is no leader while no session can be used; @failure: the last
+ * connection failure, or NULL. */
+static char *reason_without_session(const struct tracker *t, const char *failure)
 {
-    s->masters = xcalloc(t->n_members ? t->n_members : 1, sizeof(*s->masters));
-    s->n_masters = t->n_members;
-    for (size_t i = 0; i < t->n_members; i++) {
-        struct leader_master *m = &s->masters[i];
-        const struct cached *c = cache_find(t, t->members[i].name);
-        m->znode = xstrdup(t->members[i].name);
-        m->sequence = t->members[i].sequence;
-        if (!c || !c->done)
-            continue;
-        m->read = true;
-        m->decoded = c->ok;
-        m->error = xstrdup(c->error);
-        if (c->ok)
-            masterinfo_copy(&m->info, &c->info);
-        m->endpoint = c->endpoint;
-        m->has_endpoint = c->has_endpoint;
-    }
-}
-
-/* Whether every member whose data we want has been read. */
-static bool reads_complete(struct tracker *t)
-{
-    size_t want = t->read_all ? t->n_members : (t->n_members ? 1 : 0);
-
-    for (size_t i = 0; i < want; i++) {
-        const struct cached *c = cache_find(t, t->members[i].name);
-        if (!c || !c->done)
-            return false;
-    }
-    return true;
-}
-
-/* Fills the leader part of @s from the election state. */
-static void fill_leader(struct tracker *t, struct leader_snapshot *s)
-{
-    const struct cached *c;
-
-    if (t->path_problem) {
-        s->state = LEADER_NONE;
-        s->reason = xstrdup(t->path_problem);
-        return;
-    }
-    if (t->n_members == 0) {
-        s->state = LEADER_NONE;
-        s->reason = xasprintf("no master is registered under '%s'", t->url.path);
-        return;
-    }
-    s->znode = xstrdup(t->members[0].name);
-    c = cache_find(t, t->members[0].name);
-    if (!c || !c->done) {
-        s->state = LEADER_ELECTING;
-        s->reason = xasprintf("reading the data of the new leader '%s'", s->znode);
-    } else if (!c->ok || !c->has_endpoint) {
-        s->state = LEADER_NONE;
-        s->reason = xasprintf("the leading znode '%s' cannot be used: %s", s->znode,
-                              c->error ? c->error : "no address");
-    } else {
-        s->state = LEADER_KNOWN;
-        masterinfo_copy(&s->info, &c->info);
-        s->endpoint = c->endpoint;
-        masterinfo_endpoint_format(&c->endpoint, s->address, sizeof(s->address));
+    if (!failure)
+        failure = "";
+    switch (t->session) {
+    case ZK_SESSION_AUTH_FAILED:
+        return xstrdup("ZooKeeper refused our credentials");
+    case ZK_SESSION_CONNECTED:
+        return xstrdup("reading the election group in ZooKeeper");
+    case ZK_SESSION_NEVER_CONNECTED:
+        return failure[0] ? xasprintf("no ZooKeeper session yet: %s", failure)
+                          : xasprintf("no ZooKeeper session yet (connecting to %s)", t->url.hosts);
+    case ZK_SESSION_EXPIRED:
+        return failure[0] ? xasprintf("ZooKeeper session expired; no new session yet: %s", failure)
+                          : xstrdup("ZooKeeper session expired; opening a new one");
+    default:
+        return failure[0] ? xasprintf("connection to ZooKeeper lost; reconnecting: %s", failure)
+                          : xstrdup("connection to ZooKeeper lost; reconnecting");
     }
 }
 
@@ -355,31 +200,32 @@ static void fill_leader(struct tracker *t, struct leader_snapshot *s)
 static void publish(struct tracker *t)
 {
     struct leader_snapshot *s = leader_snapshot_new();
+    struct election_view v = view_of(t);
 
     s->session = t->session;
     s->zk_url = xstrdup(t->url_text);
+    if (t->session != ZK_SESSION_CONNECTED) {
+        char failure[sizeof(t->conn_error)];
+        last_conn_error(t, failure, sizeof(failure));
+        s->zk_error = failure[0] ? xstrdup(failure) : NULL;
+    }
     if (t->session == ZK_SESSION_CONNECTED && t->have_children) {
-        fill_leader(t, s);
-        fill_masters(t, s);
-        s->settled = reads_complete(t) && !t->children_inflight;
+        election_decide(&v, s);
+        s->settled = election_reads_complete(&v) && !t->children_inflight;
         free(t->identity_znode);
         t->identity_znode = xstrdup(s->znode);
         snprintf(t->identity_address, sizeof(t->identity_address), "%s", s->address);
     } else if (t->session == ZK_SESSION_CONNECTING && t->have_children) {
         /* Connection lost, session may live: keep routing to the last leader. */
-        fill_leader(t, s);
-        fill_masters(t, s);
+        election_decide(&v, s);
         s->settled = true;
     } else {
         s->state = LEADER_NONE;
         s->znode = xstrdup(t->identity_znode);
         snprintf(s->address, sizeof(s->address), "%s", t->identity_address);
-        s->reason = xstrdup(
-            t->session == ZK_SESSION_AUTH_FAILED ? "ZooKeeper refused our credentials"
-            : t->session == ZK_SESSION_EXPIRED   ? "ZooKeeper session expired; opening a new one"
-            : t->session == ZK_SESSION_CONNECTED ? "reading the election group in ZooKeeper"
-                                                 : "not connected to ZooKeeper");
-        s->settled = t->session == ZK_SESSION_AUTH_FAILED;
+        s->reason = reason_without_session(t, s->zk_error);
+        s->settled = t->session == ZK_SESSION_AUTH_FAILED ||
+                     (t->session == ZK_SESSION_NEVER_CONNECTED && t->gave_up_first);
     }
     leader_store_publish(t->store, s);
 }
@@ -420,7 +266,7 @@ static void request_children(struct tracker *t)
         t->children_dirty = true;
         return;
     }
-    rc = zoo_aget_children2(t->zh, t->url.path, 1, on_children, t->hctx);
+    rc = zoo_aget_children2(t->zh, t->url.path, 1, zk_events_on_children, t->hctx);
     if (rc != ZOK) {
         log_warning("cannot list '%s' in ZooKeeper: %s", t->url.path, zerror(rc));
         set_retry(t, RETRY_REREAD, next_retry(t));
@@ -432,14 +278,14 @@ static void request_children(struct tracker *t)
 
 static void request_data(struct tracker *t, const char *znode)
 {
-    struct data_req *req = xnew(struct data_req);
+    struct zk_data_req *req = xnew(struct zk_data_req);
     char *path = xasprintf("%s/%s", t->url.path, znode);
-    struct cached *c;
+    struct election_data *c;
     int rc;
 
     req->h = t->hctx;
     req->znode = xstrdup(znode);
-    rc = zoo_aget(t->zh, path, 0, on_data, req);
+    rc = zoo_aget(t->zh, path, 0, zk_events_on_data, req);
     free(path);
     if (rc != ZOK) {
         log_warning("cannot read '%s/%s' in ZooKeeper: %s", t->url.path, znode, zerror(rc));
@@ -457,7 +303,8 @@ static void request_data(struct tracker *t, const char *znode)
 /* Requests the data we want and do not have (nor have asked for). */
 static void request_missing_data(struct tracker *t)
 {
-    size_t want = t->read_all ? t->n_members : (t->n_members ? 1 : 0);
+    struct election_view v = view_of(t);
+    size_t want = election_wanted(&v);
 
     for (size_t i = 0; i < want; i++) {
         if (!cache_find(t, t->members[i].name))
@@ -475,7 +322,7 @@ static void forget_election(struct tracker *t)
     t->members = NULL;
     t->n_members = 0;
     for (size_t i = 0; i < t->n_cache; i++)
-        cached_done(&t->cache[i]);
+        election_data_done(&t->cache[i]);
     free(t->cache);
     t->cache = NULL;
     t->n_cache = 0;
@@ -496,15 +343,22 @@ static void close_handle(struct tracker *t)
     forget_election(t);
 }
 
+static void on_auth(int rc, const void *data)
+{
+    /* A refusal arrives as ZOO_AUTH_FAILED_STATE through the watcher. */
+    (void)rc;
+    (void)data;
+}
+
 static void open_handle(struct tracker *t)
 {
     t->gen++;
-    t->hctx = xnew(struct handle_ctx);
-    t->hctx->t = t;
+    t->hctx = xnew(struct zk_handle_ctx);
+    t->hctx->queue = &t->events;
     t->hctx->gen = t->gen;
     t->ever_connected = false;
-    t->zh =
-        zookeeper_init2(t->url.hosts, on_watch, t->session_timeout_ms, NULL, t->hctx, 0, on_zk_log);
+    t->zh = zookeeper_init2(t->url.hosts, zk_events_on_watch, t->session_timeout_ms, NULL, t->hctx,
+                            0, on_zk_log);
     if (!t->zh) {
         log_ratelimited(&t->err_limit, LOG_WARNING, "cannot start a ZooKeeper session with %s: %m",
                         t->url.hosts);
@@ -513,6 +367,7 @@ static void open_handle(struct tracker *t)
         set_retry(t, RETRY_REOPEN, next_retry(t));
         return;
     }
+    zoo_set_servers_resolution_delay(t->zh, RESOLVE_INTERVAL_MS);
     if (t->url.credentials) {
         int rc = zoo_add_auth(t->zh, "digest", t->url.credentials, (int)strlen(t->url.credentials),
                               on_auth, NULL);
@@ -538,6 +393,25 @@ static void expire_session(struct tracker *t, const char *why)
     open_handle(t);
 }
 
+/* No session has ever been established and this handle's time is up: a new
+ * handle (resolving the names again), and no leader from a previous tracker
+ * any more. It is no expiry: the state stays "never connected". */
+static void give_up_first_handles(struct tracker *t)
+{
+    char failure[sizeof(t->conn_error)];
+
+    last_conn_error(t, failure, sizeof(failure));
+    log_ratelimited(&t->err_limit, LOG_WARNING,
+                    "no ZooKeeper session established with %s within the session timeout%s%s; "
+                    "still trying",
+                    t->url.hosts, failure[0] ? ": " : "", failure);
+    close_handle(t);
+    t->session = ZK_SESSION_NEVER_CONNECTED;
+    t->gave_up_first = true;
+    publish(t);
+    open_handle(t);
+}
+
 static void on_connected(struct tracker *t)
 {
     const clientid_t *id = zoo_client_id(t->zh);
@@ -548,7 +422,9 @@ static void on_connected(struct tracker *t)
     else
         log_info("reconnected to ZooKeeper, session 0x%llx", (unsigned long long)id->client_id);
     t->ever_connected = true;
+    t->had_session = true;
     t->failed_handles = 0;
+    forget_conn_error(t);
     t->session = ZK_SESSION_CONNECTED;
     t->session_deadline_ms = 0;
     if (t->retry == RETRY_REREAD)
@@ -566,7 +442,12 @@ static void on_session_event(struct tracker *t, int state)
         on_connected(t);
     } else if (state == ZOO_CONNECTING_STATE || state == ZOO_ASSOCIATING_STATE) {
         if (t->session == ZK_SESSION_CONNECTED) {
+            /* As Mesos does, never longer than our own timeout: what the
+             * server negotiated comes from the network (a server that is no
+             * ZooKeeper "negotiates" days). */
             int timeout = zoo_recv_timeout(t->zh);
+            if (timeout <= 0 || timeout > t->session_timeout_ms)
+                timeout = t->session_timeout_ms;
             log_warning("lost the connection to ZooKeeper; keeping the last-known leader for up "
                         "to %d ms while reconnecting",
                         timeout);
@@ -589,7 +470,7 @@ static void on_session_event(struct tracker *t, int state)
  * Results
  * ------------------------------------------------------------------------- */
 
-static void on_children_result(struct tracker *t, struct event *ev)
+static void on_children_result(struct tracker *t, struct zk_event *ev)
 {
     t->children_inflight = false;
     if (ev->rc == ZOK) {
@@ -597,7 +478,7 @@ static void on_children_result(struct tracker *t, struct event *ev)
             /* Our own first read: the same names may mean other masters
              * (another path, another ensemble), so read every data again. */
             for (size_t i = 0; i < t->n_cache; i++)
-                cached_done(&t->cache[i]);
+                election_data_done(&t->cache[i]);
             t->n_cache = 0;
             t->seeded = false;
         }
@@ -623,7 +504,7 @@ static void on_children_result(struct tracker *t, struct event *ev)
             log_warning("%s; waiting for it to be created", t->path_problem);
         t->path_missing = true;
         /* A watch on the path's existence tells us when it appears. */
-        if (zoo_aexists(t->zh, t->url.path, 1, on_exists, t->hctx) != ZOK)
+        if (zoo_aexists(t->zh, t->url.path, 1, zk_events_on_exists, t->hctx) != ZOK)
             set_retry(t, RETRY_REREAD, next_retry(t));
         publish(t);
     } else if (ev->rc == ZNOAUTH) {
@@ -646,44 +527,19 @@ static void on_children_result(struct tracker *t, struct event *ev)
     }
 }
 
-static void decode_member(struct tracker *t, struct cached *c, const struct event *ev)
+static void decode_member(struct tracker *t, struct election_data *c, const struct zk_event *ev)
 {
-    struct election_member m = {0};
-    struct errbuf err = {{0}};
-    int r;
-
-    c->done = true;
-    if (election_parse_name(c->znode, &m) < 0) {
-        c->error = xstrdup("not an election member");
-        return;
-    }
-    r = masterinfo_decode(m.label, ev->data ? ev->data : "", ev->len, &c->info, &err);
-    if (r == 0)
-        r = masterinfo_endpoint(&c->info, &c->endpoint, &err);
-    if (r == 0) {
-        c->ok = true;
-        c->has_endpoint = true;
-        if (!m.label)
-            log_warning("master znode '%s/%s' has data in the old UPID format (Mesos < 0.17)",
-                        t->url.path, c->znode);
-        else if (strcmp(m.label, "info") == 0)
-            log_warning("master znode '%s/%s' holds protobuf MasterInfo (Mesos < 0.24, "
-                        "deprecated by MESOS-2340)",
-                        t->url.path, c->znode);
+    if (election_decode(c->znode, ev->data, ev->len, c) == 0) {
+        if (c->legacy)
+            log_warning("master znode '%s/%s' %s", t->url.path, c->znode, c->legacy);
     } else {
-        if (r != -EADDRNOTAVAIL)
-            masterinfo_done(&c->info);
-        c->ok = r == -EADDRNOTAVAIL;
-        c->error = xstrdup(err.msg);
-        log_warning("cannot decode master znode '%s/%s': %s", t->url.path, c->znode, err.msg);
+        log_warning("cannot decode master znode '%s/%s': %s", t->url.path, c->znode, c->error);
     }
-    free(m.name);
-    free(m.label);
 }
 
-static void on_data_result(struct tracker *t, struct event *ev)
+static void on_data_result(struct tracker *t, struct zk_event *ev)
 {
-    struct cached *c = cache_find(t, ev->znode);
+    struct election_data *c = cache_find(t, ev->znode);
 
     if (!c || c->done)
         return; /* no longer a member */
@@ -705,7 +561,7 @@ static void on_data_result(struct tracker *t, struct event *ev)
         return;
     }
     /* Not read: forget the entry so that the next children read asks again. */
-    cached_done(c);
+    election_data_done(c);
     *c = t->cache[--t->n_cache];
     if (ev->rc == ZNONODE)
         request_children(t); /* it left before we could read it */
@@ -714,30 +570,36 @@ static void on_data_result(struct tracker *t, struct event *ev)
         set_retry(t, RETRY_REREAD, next_retry(t));
 }
 
-static void handle_event(struct tracker *t, struct event *ev)
+static void handle_event(struct tracker *t, struct zk_event *ev)
 {
+    if (ev->type == ZKEV_FAILURE) {
+        t->failure_unpublished = true; /* see run_timers() */
+        return;
+    }
     if (ev->gen != t->gen || !t->zh)
         return; /* from a handle we closed */
     switch (ev->type) {
-    case EV_SESSION:
+    case ZKEV_SESSION:
         on_session_event(t, ev->state);
         break;
-    case EV_WATCH:
+    case ZKEV_WATCH:
         if (ev->state == ZOO_CHILD_EVENT || ev->state == ZOO_CREATED_EVENT ||
             ev->state == ZOO_DELETED_EVENT || ev->state == ZOO_NOTWATCHING_EVENT) {
             log_debug("watch fired on '%s' (type %d)", t->url.path, ev->state);
             request_children(t);
         }
         break;
-    case EV_CHILDREN:
+    case ZKEV_CHILDREN:
         on_children_result(t, ev);
         break;
-    case EV_DATA:
+    case ZKEV_DATA:
         on_data_result(t, ev);
         break;
-    case EV_EXISTS:
+    case ZKEV_EXISTS:
         if (ev->rc == ZOK)
             request_children(t); /* created between our two reads */
+        break;
+    case ZKEV_FAILURE:
         break;
     }
 }
@@ -749,20 +611,36 @@ static void forget_refused_reads(struct tracker *t)
 
     for (size_t i = 0; i < t->n_cache; i++) {
         if (t->cache[i].retry)
-            cached_done(&t->cache[i]);
+            election_data_done(&t->cache[i]);
         else
             t->cache[keep++] = t->cache[i];
     }
     t->n_cache = keep;
 }
 
+/* Tells why there is no session, once the failure changed, at most every
+ * FAILURE_PUBLISH_MS (failures repeat while the servers are down). */
+static void publish_failure(struct tracker *t, uint64_t now)
+{
+    if (!t->failure_unpublished || now < t->failure_published_ms + FAILURE_PUBLISH_MS)
+        return;
+    t->failure_unpublished = false;
+    if (t->session == ZK_SESSION_CONNECTED)
+        return;
+    t->failure_published_ms = now;
+    publish(t);
+}
+
 static void run_timers(struct tracker *t)
 {
     uint64_t now = time_now_ms();
 
+    publish_failure(t, now);
     if (t->session_deadline_ms && now >= t->session_deadline_ms) {
         t->session_deadline_ms = 0;
-        if (t->session != ZK_SESSION_CONNECTED)
+        if (t->session != ZK_SESSION_CONNECTED && !t->had_session)
+            give_up_first_handles(t);
+        else if (t->session != ZK_SESSION_CONNECTED)
             expire_session(t, t->ever_connected
                                   ? "no reconnection to ZooKeeper within the session timeout"
                                   : "no ZooKeeper session established within the session timeout");
@@ -788,41 +666,17 @@ static uint64_t next_deadline(const struct tracker *t)
 
     if (t->retry != RETRY_NONE && (at == 0 || t->retry_at_ms < at))
         at = t->retry_at_ms;
+    if (t->failure_unpublished) {
+        uint64_t failure_at = t->failure_published_ms + FAILURE_PUBLISH_MS;
+        if (at == 0 || failure_at < at)
+            at = failure_at;
+    }
     return at;
 }
 
 /* ---------------------------------------------------------------------------
  * The thread
  * ------------------------------------------------------------------------- */
-
-/* Waits for events or the timer; returns the queued events, or NULL. */
-static struct event *wait_events(struct tracker *t, bool *stopping)
-{
-    struct event *list;
-
-    pthread_mutex_lock(&t->lock);
-    while (!t->head && !t->stopping) {
-        uint64_t deadline = next_deadline(t);
-        if (deadline == 0) {
-            pthread_cond_wait(&t->wake, &t->lock);
-            continue;
-        }
-        uint64_t now = time_now_ms();
-        if (now >= deadline)
-            break;
-        struct timespec at;
-        clock_gettime(CLOCK_MONOTONIC, &at);
-        uint64_t ns = (uint64_t)at.tv_nsec + (deadline - now) * 1000000u;
-        at.tv_sec += (time_t)(ns / 1000000000u);
-        at.tv_nsec = (long)(ns % 1000000000u);
-        pthread_cond_timedwait(&t->wake, &t->lock, &at);
-    }
-    list = t->head;
-    t->head = t->tail = NULL;
-    *stopping = t->stopping;
-    pthread_mutex_unlock(&t->lock);
-    return list;
-}
 
 static void *tracker_main(void *arg)
 {
@@ -832,12 +686,12 @@ static void *tracker_main(void *arg)
     open_handle(t);
     publish(t);
     while (!stopping) {
-        struct event *ev = wait_events(t, &stopping);
+        struct zk_event *ev = zk_events_wait(&t->events, next_deadline(t), &stopping);
         while (ev) {
-            struct event *next = ev->next;
+            struct zk_event *next = ev->next;
             if (!stopping)
                 handle_event(t, ev);
-            event_free(ev);
+            zk_event_free(ev);
             ev = next;
         }
         if (!stopping)
@@ -862,7 +716,7 @@ static void seed_from(struct tracker *t, const struct leader_snapshot *seed)
         t->n_members++;
         if (!m->read)
             continue;
-        struct cached *c = &t->cache[t->n_cache++];
+        struct election_data *c = &t->cache[t->n_cache++];
         c->znode = xstrdup(m->znode);
         c->done = true;
         c->ok = m->decoded;
@@ -876,20 +730,32 @@ static void seed_from(struct tracker *t, const struct leader_snapshot *seed)
     t->seeded = t->have_children;
 }
 
+/* Frees everything a tracker owns once its thread is gone, or never ran
+ * (the copies tracker_start() made: URL, seeded members and data). */
+static void tracker_free(struct tracker *t)
+{
+    pthread_mutex_lock(&log_owner_lock);
+    if (log_owner == t)
+        log_owner = NULL;
+    pthread_mutex_unlock(&log_owner_lock);
+    zk_events_done(&t->events);
+    forget_election(t);
+    zkurl_done(&t->url);
+    free(t->url_text);
+    free(t->identity_znode);
+    pthread_mutex_destroy(&t->zk_log_lock);
+    free(t);
+}
+
 int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
                   struct tracker **ret)
 {
     struct tracker *t = xnew(struct tracker);
     const struct leader_snapshot *cur;
-    pthread_condattr_t attr;
     int r;
 
-    pthread_mutex_init(&t->lock, NULL);
+    zk_events_init(&t->events);
     pthread_mutex_init(&t->zk_log_lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->wake, &attr);
-    pthread_condattr_destroy(&attr);
     t->url.hosts = xstrdup(cfg->url->hosts);
     t->url.path = xstrdup(cfg->url->path);
     t->url.credentials = xstrdup(cfg->url->credentials);
@@ -898,7 +764,7 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
         cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : TRACKER_DEFAULT_SESSION_TIMEOUT_MS;
     t->read_all = cfg->read_all;
     t->store = store;
-    t->session = ZK_SESSION_CONNECTING;
+    t->session = ZK_SESSION_NEVER_CONNECTED;
     t->zk_log_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
     t->err_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
     /* Keep the identity of a leader a previous tracker found (reload). */
@@ -907,6 +773,12 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
     snprintf(t->identity_address, sizeof(t->identity_address), "%s", cur->address);
     leader_snapshot_unref(cur);
     seed_from(t, cfg->seed);
+    if (t->have_children) {
+        /* As if our connection were lost: the previous tracker's session
+         * stands for ours until our own session timeout. */
+        t->session = ZK_SESSION_CONNECTING;
+        t->had_session = true;
+    }
     zoo_set_debug_level(log_enabled(LOG_DEBUG) ? ZOO_LOG_LEVEL_INFO : ZOO_LOG_LEVEL_WARN);
     pthread_mutex_lock(&log_owner_lock);
     log_owner = t;
@@ -914,38 +786,20 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
     r = pthread_create(&t->thread, NULL, tracker_main, t);
     if (r != 0) {
         log_error("cannot start the ZooKeeper tracker thread: %s", strerror(r));
-        tracker_stop(t);
+        tracker_free(t);
         return -r;
     }
+    t->started = true;
     *ret = t;
     return 0;
 }
 
 void tracker_stop(struct tracker *t)
 {
-    struct event *ev;
-
     if (!t)
         return;
-    pthread_mutex_lock(&t->lock);
-    t->stopping = true;
-    pthread_cond_signal(&t->wake);
-    pthread_mutex_unlock(&t->lock);
-    if (t->thread)
+    zk_events_stop(&t->events);
+    if (t->started)
         pthread_join(t->thread, NULL);
-    pthread_mutex_lock(&log_owner_lock);
-    if (log_owner == t)
-        log_owner = NULL;
-    pthread_mutex_unlock(&log_owner_lock);
-    while ((ev = t->head)) {
-        t->head = ev->next;
-        event_free(ev);
-    }
-    zkurl_done(&t->url);
-    free(t->url_text);
-    free(t->identity_znode);
-    pthread_cond_destroy(&t->wake);
-    pthread_mutex_destroy(&t->lock);
-    pthread_mutex_destroy(&t->zk_log_lock);
-    free(t);
+    tracker_free(t);
 }

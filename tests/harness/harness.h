@@ -96,6 +96,8 @@ struct zkh_options {
     int heap_mb;                  /* -Xmx, default 128 */
     const char *const *extra_cfg; /* NULL-terminated zoo.cfg lines, appended
                                    * last (a repeated key overrides ours) */
+    int observers;                /* the last @observers nodes are observers
+                                   * (peerType=observer), default 0 */
 };
 
 struct zk_cluster;

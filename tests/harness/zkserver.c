@@ -459,6 +459,11 @@ int zkh_resume_node(struct zk_cluster *zk, int i)
  * The cluster
  * ------------------------------------------------------------------------- */
 
+static bool is_observer(const struct zk_cluster *zk, int i)
+{
+    return zk->n > 1 && i >= zk->n - zk->opt.observers;
+}
+
 static void write_cfg(const struct zk_cluster *zk, int i, struct strbuf *sb)
 {
     const struct zk_node *node = &zk->nodes[i];
@@ -473,8 +478,10 @@ static void write_cfg(const struct zk_cluster *zk, int i, struct strbuf *sb)
                   zk->opt.tick_ms, zk->opt.min_session_ms, zk->opt.max_session_ms, node->dir,
                   node->client_port);
     for (int k = 0; zk->n > 1 && k < zk->n; k++)
-        strbuf_printf(sb, "server.%d=127.0.0.1:%d:%d\n", k + 1, zk->nodes[k].quorum_port,
-                      zk->nodes[k].election_port);
+        strbuf_printf(sb, "server.%d=127.0.0.1:%d:%d%s\n", k + 1, zk->nodes[k].quorum_port,
+                      zk->nodes[k].election_port, is_observer(zk, k) ? ":observer" : "");
+    if (is_observer(zk, i))
+        strbuf_puts(sb, "peerType=observer\n");
     for (char **l = zk->extra_cfg; l && *l; l++)
         strbuf_printf(sb, "%s\n", *l);
 }

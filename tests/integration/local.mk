@@ -18,3 +18,17 @@ tests_integration_it_tracking_SOURCES = tests/integration/it_tracking.c
 tests_integration_it_tracking_CPPFLAGS = $(HARNESS_CPPFLAGS)
 tests_integration_it_tracking_LDADD = $(HARNESS_LIBS)
 # --- end of it_tracking -----------------------------------------------------
+
+# --- ZooKeeper sessions: it_sessions ---------------------------------------
+# What the session state says when no session was ever established (and
+# why), a server that is no ZooKeeper, and a daemon that knows only a
+# ZooKeeper observer. Its ZooKeeper is one voting member and one observer.
+# It runs src/cmd/mesos-leader, src/cmd/mesos-leaderd and
+# tests/standin/mesos-standin.
+# Run alone: make check TESTS=tests/integration/it_sessions
+check_PROGRAMS += tests/integration/it_sessions
+TESTS += tests/integration/it_sessions
+tests_integration_it_sessions_SOURCES = tests/integration/it_sessions.c
+tests_integration_it_sessions_CPPFLAGS = $(HARNESS_CPPFLAGS)
+tests_integration_it_sessions_LDADD = tests/integration/libit.a $(HARNESS_LIBS)
+# --- end of it_sessions -----------------------------------------------------
