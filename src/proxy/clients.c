@@ -255,6 +255,7 @@ struct clients *clients_new(struct loop *loop, int listen_fd, const struct clien
     cs->loop = loop;
     cs->m = m;
     cs->lim = *lim;
+    cs->lim.open_files_limit = open_files_limit(lim); /* once, not per connection */
     cs->listen_fd = listen_fd;
     cs->on_accept = fn;
     cs->data = data;
@@ -270,6 +271,7 @@ struct clients *clients_new(struct loop *loop, int listen_fd, const struct clien
 void clients_set_limits(struct clients *cs, const struct clients_limits *lim)
 {
     cs->lim = *lim;
+    cs->lim.open_files_limit = open_files_limit(lim);
     if (cs->all.count >= accept_cap(cs))
         set_accepting(cs, false);
     else

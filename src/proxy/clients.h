@@ -37,7 +37,7 @@
 struct clients_limits {
     unsigned max_connections;  /* served at once */
     uint64_t idle_timeout_ms;  /* a request must arrive in full within this */
-    uint64_t open_files_limit; /* the soft RLIMIT_NOFILE (0: read it now) */
+    uint64_t open_files_limit; /* the soft RLIMIT_NOFILE (0: read it when set) */
 };
 
 /* One client connection. */
