@@ -7,6 +7,9 @@
 # and writes a result section into docs/benchmarks.md.
 #
 # Globals a script may set before bench_setup: BENCH_NAME.
+# Environment: MLD_BENCH_DAEMON=PATH measures that mesos-leaderd binary (an
+# older build, say, for before/after figures) with the load tools of
+# --builddir.
 # Globals set here: SRCDIR BUILDDIR TMP DAEMON BACKEND STREAMLOAD STANDIN
 # ZK_CONNECT ZK_URL BACKEND_PID BACKEND_PORT DAEMON_PID DAEMON_PORT.
 
@@ -35,7 +38,7 @@ bench_setup() {
         [ -f "$BUILDDIR/Makefile" ] || BUILDDIR=$SRCDIR
     fi
     BUILDDIR=$(cd "$BUILDDIR" && pwd) || bench_die "no build directory '$BUILDDIR'"
-    DAEMON=$BUILDDIR/src/cmd/mesos-leaderd
+    DAEMON=${MLD_BENCH_DAEMON:-$BUILDDIR/src/cmd/mesos-leaderd}
     BACKEND=$BUILDDIR/bench/backend
     STREAMLOAD=$BUILDDIR/bench/streamload
     STANDIN=$BUILDDIR/tests/standin/mesos-standin
@@ -198,7 +201,13 @@ bench_machine() {
 bench_version() {
     local v commit
     v=$("$DAEMON" --version 2>/dev/null | head -n 1)
-    commit=$(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null) || commit="no commit yet"
+    if [ -n "${MLD_BENCH_DAEMON:-}" ]; then
+        # The commit of the tree the binary was built in, if it is a checkout.
+        commit=$(git -C "$(dirname "$DAEMON")" rev-parse --short HEAD 2>/dev/null) ||
+            commit="unknown ($DAEMON)"
+    else
+        commit=$(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null) || commit="no commit yet"
+    fi
     printf '%s, commit %s\n' "${v:-unknown version}" "$commit"
 }
 
