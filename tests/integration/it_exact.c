@@ -31,36 +31,13 @@
 /* --- shared pieces -------------------------------------------------------- */
 
 /* A scripted master with its znode, and the daemon routing to it. */
-struct scripted {
-    char *zk_url;
-    struct zkh_client *zk;
-    struct it_script *m;
-    char *node;
-    struct it_daemon *d;
-};
-
-static struct scripted scripted_start(it_script_fn serve, void *arg, const char *host,
-                                      const char *const *daemon_args)
+static struct it_scripted scripted_start(it_script_fn serve, void *arg, const char *host,
+                                         const char *const *daemon_args)
 {
-    struct scripted s = {.zk_url = it_new_zk_url()};
+    struct it_scripted s = {0};
 
-    s.zk = zkh_client_open(zkh_connect_string(it_zk()), NULL);
-    ck_assert_ptr_nonnull(s.zk);
-    s.m = it_script_start(serve, arg);
-    s.node = it_register_master(s.zk, s.zk_url, host, it_script_port(s.m), "scripted");
-    s.d = it_daemon_start(s.zk_url, daemon_args);
-    it_daemon_wait_address(s.d, host, it_script_port(s.m));
+    it_scripted_start(&s, serve, arg, host, daemon_args);
     return s;
-}
-
-static void scripted_stop(struct scripted *s)
-{
-    if (s->d)
-        it_daemon_stop(s->d);
-    it_script_stop(s->m);
-    zkh_client_close(s->zk);
-    free(s->node);
-    free(s->zk_url);
 }
 
 /* The stand-in as leader, and the daemon (@prefix may be NULL). */
@@ -194,7 +171,7 @@ static bool answered_or_refused(void *arg)
  * listening: the daemon's retry (if it makes one) is refused; the master
  * listens again as soon as that happened, so a POST sent once more would
  * reach it. */
-static void post_then_refused(struct scripted *s, struct dropper *dr)
+static void post_then_refused(struct it_scripted *s, struct dropper *dr)
 {
     static const char *const json[] = {"Content-Type: application/json", NULL};
     char url[128];
@@ -233,7 +210,7 @@ static void post_then_refused(struct scripted *s, struct dropper *dr)
 static void post_never_sent_twice(const char *host)
 {
     struct dropper dr = {0};
-    struct scripted s = scripted_start(serve_dropper, &dr, host, NULL);
+    struct it_scripted s = scripted_start(serve_dropper, &dr, host, NULL);
     struct http_resp resp = {0};
     json_object *obj;
     long status;
@@ -254,7 +231,7 @@ static void post_never_sent_twice(const char *host)
     ck_assert_int_eq(it_request("GET", it_url(s.d, "/master/state"), NULL, NULL, NULL), 200);
     ck_assert_int_eq(it_script_count(s.m, "GET", "/master/state"), 2);
     post_then_refused(&s, &dr);
-    scripted_stop(&s);
+    it_scripted_stop(&s);
 }
 
 START_TEST(post_not_resent_native)
@@ -357,7 +334,7 @@ static char *read_slowly(struct it_daemon *d, const char *request, size_t *ret_l
 
 START_TEST(slow_reader_answer_not_buffered)
 {
-    struct scripted s = scripted_start(serve_big, NULL, "127.0.0.1", NULL);
+    struct it_scripted s = scripted_start(serve_big, NULL, "127.0.0.1", NULL);
     size_t len;
     long growth;
     char *got, *body;
@@ -373,13 +350,13 @@ START_TEST(slow_reader_answer_not_buffered)
     ck_assert_msg(growth < RSS_BOUND_KB || !rss_meaningful(),
                   "the daemon's RSS grew by %ld KiB while a client read %ld MiB at 1 MiB/s", growth,
                   BIG_ANSWER / MIB);
-    scripted_stop(&s);
+    it_scripted_stop(&s);
 }
 END_TEST
 
 START_TEST(slow_reader_stream_not_buffered)
 {
-    struct scripted s = scripted_start(serve_big, NULL, "127.0.0.1", NULL);
+    struct it_scripted s = scripted_start(serve_big, NULL, "127.0.0.1", NULL);
     const char *body = "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"u\","
                        "\"name\":\"slow\"}}}";
     char request[512], *got, *payload;
@@ -401,7 +378,7 @@ START_TEST(slow_reader_stream_not_buffered)
                   "the daemon's RSS grew by %ld KiB while a client read a %ld MiB stream at 1 "
                   "MiB/s",
                   growth, BIG_ANSWER / MIB);
-    scripted_stop(&s);
+    it_scripted_stop(&s);
 }
 END_TEST
 
@@ -640,7 +617,7 @@ START_TEST(unread_stream_has_deadline)
     static const char *const args[] = {"--client-idle-timeout", "2s", "--drain-timeout", "30s",
                                        NULL};
     struct pourer p = {0};
-    struct scripted s = scripted_start(serve_pour, &p, "127.0.0.1", args);
+    struct it_scripted s = scripted_start(serve_pour, &p, "127.0.0.1", args);
     struct settled w = {.d = s.d, .fds = 1 << 20};
     int fd, status;
 
@@ -685,7 +662,7 @@ START_TEST(unread_stream_has_deadline)
     free(s.d);
     s.d = NULL;
     close(fd);
-    scripted_stop(&s);
+    it_scripted_stop(&s);
 }
 END_TEST
 
@@ -726,7 +703,7 @@ START_TEST(request_framing)
     static const char *const codings[] = {"gzip, chunked", "identity"};
     static const char *const methods[] = {"G(E)T", "GE\"T", "GE,T", "{GET}", "G/T", "GET@"};
     struct dropper dr = {0};
-    struct scripted s = scripted_start(serve_dropper, &dr, "127.0.0.1", args);
+    struct it_scripted s = scripted_start(serve_dropper, &dr, "127.0.0.1", args);
     char raw[8192], what[128];
     size_t len;
 
@@ -763,7 +740,7 @@ START_TEST(request_framing)
     }
     assert_refused_at_once(s.d, raw, len, 413, "4 KiB of chunks, max-body 1 KiB");
     ck_assert_int_eq(it_script_count(s.m, "POST", "/api/v1/scheduler"), 0);
-    scripted_stop(&s);
+    it_scripted_stop(&s);
 }
 END_TEST
 
@@ -1036,14 +1013,14 @@ START_TEST(streams_at_descriptor_limit)
     snprintf(nofile, sizeof(nofile), "--nofile=%d:%d", limit, limit);
     snprintf(max_conn, sizeof(max_conn), "%d", 4 * n); /* more than descriptors allow */
     if (master && strcmp(master, "scripted") == 0) {
-        struct scripted s = {.zk_url = it_new_zk_url()};
+        struct it_scripted s = {.zk_url = it_new_zk_url()};
         s.zk = zkh_client_open(zkh_connect_string(it_zk()), NULL);
         s.m = it_script_start(serve_subscribed, NULL);
         s.node = it_register_master(s.zk, s.zk_url, "127.0.0.1", it_script_port(s.m), "many");
         s.d = it_daemon_start_prefixed(prefix, s.zk_url, args);
         it_daemon_wait_address(s.d, "127.0.0.1", it_script_port(s.m));
         hold_at_limit(s.d, limit, n);
-        scripted_stop(&s);
+        it_scripted_stop(&s);
     } else {
         struct standin e = standin_start(prefix, args, NULL);
         hold_at_limit(e.d, limit, n);

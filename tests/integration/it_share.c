@@ -147,34 +147,15 @@ static void serve_counting(struct it_script_conn *c, void *arg)
     }
 }
 
+/* The scripted master counting calls, and the daemon routing to it. */
 struct scripted {
-    char *zk_url;
-    struct zkh_client *zk;
-    struct it_script *m;
-    char *node;
-    struct it_daemon *d;
+    struct it_scripted base;
     struct counting k;
 };
 
 static void scripted_start(struct scripted *s, const char *const *daemon_args)
 {
-    s->zk_url = it_new_zk_url();
-    s->zk = zkh_client_open(zkh_connect_string(it_zk()), NULL);
-    ck_assert_ptr_nonnull(s->zk);
-    s->m = it_script_start(serve_counting, &s->k);
-    s->node = it_register_master(s->zk, s->zk_url, "127.0.0.1", it_script_port(s->m), "count");
-    s->d = it_daemon_start(s->zk_url, daemon_args);
-    it_daemon_wait_address(s->d, "127.0.0.1", it_script_port(s->m));
-}
-
-static void scripted_stop(struct scripted *s)
-{
-    it_daemon_stop(s->d);
-    it_script_stop(s->m);
-    zkh_client_delete(s->zk, s->node, false);
-    zkh_client_close(s->zk);
-    free(s->node);
-    free(s->zk_url);
+    it_scripted_start(&s->base, serve_counting, &s->k, "127.0.0.1", daemon_args);
 }
 
 static bool state_calls_at_least(void *arg)
@@ -194,11 +175,11 @@ START_TEST(read_your_writes)
 
     scripted_start(&s, NULL);
     atomic_store(&s.k.slow_ms, 1500);
-    first.url = strdup(it_url(s.d, "/master/state"));
+    first.url = strdup(it_url(s.base.d, "/master/state"));
     second.url = first.url;
     ck_assert_int_eq(pthread_create(&t1, NULL, read_state, &first), 0);
     ck_assert(wait_until(state_calls_at_least, &s, IT_TIMEOUT_MS)); /* on its way */
-    ck_assert_int_eq(it_post_json(it_url(s.d, "/master/teardown"), "{}", NULL), 200);
+    ck_assert_int_eq(it_post_json(it_url(s.base.d, "/master/teardown"), "{}", NULL), 200);
     ck_assert_int_eq(pthread_create(&t2, NULL, read_state, &second), 0);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
@@ -210,7 +191,7 @@ START_TEST(read_your_writes)
     free(first.body);
     free(second.body);
     free((char *)first.url);
-    scripted_stop(&s);
+    it_scripted_stop(&s.base);
 }
 END_TEST
 
@@ -229,29 +210,29 @@ START_TEST(state_cache)
     struct http_resp r = {0};
 
     scripted_start(&s, (const char *[]){"--state-cache-ttl", "60s", NULL});
-    ck_assert_int_eq(get(s.d, "/master/state", NULL, &r), 200);
+    ck_assert_int_eq(get(s.base.d, "/master/state", NULL, &r), 200);
     ck_assert_ptr_null(http_resp_header(&r, "Age"));
     http_resp_free(&r);
-    ck_assert_int_eq(get(s.d, "/state", NULL, &r), 200); /* another path: its own entry */
+    ck_assert_int_eq(get(s.base.d, "/state", NULL, &r), 200); /* another path: its own entry */
     http_resp_free(&r);
     ck_assert_int_eq(atomic_load(&s.k.state_calls), 2);
-    ck_assert_int_eq(get(s.d, "/master/state", NULL, &r), 200);
+    ck_assert_int_eq(get(s.base.d, "/master/state", NULL, &r), 200);
     ck_assert_ptr_nonnull(http_resp_header(&r, "Age"));
     ck_assert_str_eq(r.body, "{\"writes\":0}");
     http_resp_free(&r);
     ck_assert_int_eq(atomic_load(&s.k.state_calls), 2); /* from the cache */
     ck_assert_int_eq(
-        get(s.d, "/master/state", (const char *[]){"Cache-Control: no-cache", NULL}, &r), 200);
+        get(s.base.d, "/master/state", (const char *[]){"Cache-Control: no-cache", NULL}, &r), 200);
     http_resp_free(&r);
     ck_assert_int_eq(atomic_load(&s.k.state_calls), 3); /* bypassed */
-    ck_assert_int_eq(it_post_json(it_url(s.d, "/master/teardown"), "{}", NULL), 200);
-    ck_assert_int_eq(get(s.d, "/master/state", NULL, &r), 200);
+    ck_assert_int_eq(it_post_json(it_url(s.base.d, "/master/teardown"), "{}", NULL), 200);
+    ck_assert_int_eq(get(s.base.d, "/master/state", NULL, &r), 200);
     ck_assert_str_eq(r.body, "{\"writes\":1}"); /* emptied by the write */
     ck_assert_ptr_null(http_resp_header(&r, "Age"));
     http_resp_free(&r);
     ck_assert_int_eq(atomic_load(&s.k.state_calls), 4);
-    ck_assert_int_ge(it_daemon_metric(s.d, "mesos_leaderd_shared_reads_cached_total"), 1);
-    scripted_stop(&s);
+    ck_assert_int_ge(it_daemon_metric(s.base.d, "mesos_leaderd_shared_reads_cached_total"), 1);
+    it_scripted_stop(&s.base);
 }
 END_TEST
 
@@ -264,22 +245,24 @@ START_TEST(different_principals_not_shared)
 
     scripted_start(&s, (const char *[]){"--state-cache-ttl", "60s", NULL});
     ck_assert_int_eq(
-        get(s.d, "/master/state", (const char *[]){"Authorization: Basic YTpi", NULL}, &r), 200);
+        get(s.base.d, "/master/state", (const char *[]){"Authorization: Basic YTpi", NULL}, &r),
+        200);
     http_resp_free(&r);
     ck_assert_int_eq(
-        get(s.d, "/master/state", (const char *[]){"Authorization: Basic Yzpk", NULL}, &r), 200);
+        get(s.base.d, "/master/state", (const char *[]){"Authorization: Basic Yzpk", NULL}, &r),
+        200);
     http_resp_free(&r);
     ck_assert_int_eq(atomic_load(&s.k.state_calls), 2);
-    scripted_stop(&s);
+    it_scripted_stop(&s.base);
 
     memset(&s, 0, sizeof(s));
     scripted_start(&s, (const char *[]){"--state-cache-ttl", "60s", "--shared-reads", "", NULL});
     for (int i = 0; i < 2; i++) {
-        ck_assert_int_eq(get(s.d, "/master/state", NULL, &r), 200);
+        ck_assert_int_eq(get(s.base.d, "/master/state", NULL, &r), 200);
         http_resp_free(&r);
     }
     ck_assert_int_eq(atomic_load(&s.k.state_calls), 2);
-    scripted_stop(&s);
+    it_scripted_stop(&s.base);
 }
 END_TEST
 
@@ -307,7 +290,7 @@ START_TEST(large_answers_not_shared)
     atomic_store(&s.k.big, 1);
     atomic_store(&s.k.slow_ms, 1000);
     for (int i = 0; i < 4; i++) {
-        r[i] = (struct reader){.url = strdup(it_url(s.d, "/master/state"))};
+        r[i] = (struct reader){.url = strdup(it_url(s.base.d, "/master/state"))};
         ck_assert_int_eq(pthread_create(&t[i], NULL, read_big, &r[i]), 0);
     }
     for (int i = 0; i < 4; i++) {
@@ -318,9 +301,9 @@ START_TEST(large_answers_not_shared)
         free((char *)r[i].url);
     }
     ck_assert_int_eq(atomic_load(&s.k.state_calls), 4);
-    ck_assert_int_eq(it_daemon_metric(s.d, "mesos_leaderd_shared_reads_joined_total"), 0);
-    ck_assert_int_eq(it_daemon_metric(s.d, "mesos_leaderd_upstream_calls_saved_total"), 0);
-    scripted_stop(&s);
+    ck_assert_int_eq(it_daemon_metric(s.base.d, "mesos_leaderd_shared_reads_joined_total"), 0);
+    ck_assert_int_eq(it_daemon_metric(s.base.d, "mesos_leaderd_upstream_calls_saved_total"), 0);
+    it_scripted_stop(&s.base);
 }
 END_TEST
 

@@ -957,6 +957,29 @@ char *it_register_master(struct zkh_client *c, const char *zk_url, const char *h
     return created;
 }
 
+void it_scripted_start(struct it_scripted *s, it_script_fn serve, void *arg, const char *host,
+                       const char *const *daemon_args)
+{
+    s->zk_url = it_new_zk_url();
+    s->zk = zkh_client_open(zkh_connect_string(it_zk()), NULL);
+    ck_assert_ptr_nonnull(s->zk);
+    s->m = it_script_start(serve, arg);
+    s->node = it_register_master(s->zk, s->zk_url, host, it_script_port(s->m), "scripted");
+    s->d = it_daemon_start(s->zk_url, daemon_args);
+    it_daemon_wait_address(s->d, host, it_script_port(s->m));
+}
+
+void it_scripted_stop(struct it_scripted *s)
+{
+    if (s->d)
+        it_daemon_stop(s->d);
+    it_script_stop(s->m);
+    zkh_client_delete(s->zk, s->node, false);
+    zkh_client_close(s->zk);
+    free(s->node);
+    free(s->zk_url);
+}
+
 void it_daemon_wait_address(struct it_daemon *d, const char *host, int port)
 {
     char address[300];

@@ -248,6 +248,21 @@ char *it_register_master(struct zkh_client *c, const char *zk_url, const char *h
 /* Waits until the daemon routes to "@host:@port". */
 void it_daemon_wait_address(struct it_daemon *d, const char *host, int port);
 
+/* A scripted master registered as the leader at @host on a ZooKeeper path
+ * of its own, and a daemon (with @daemon_args, may be NULL) routing to it. */
+struct it_scripted {
+    char *zk_url;
+    struct zkh_client *zk;
+    struct it_script *m;
+    char *node;
+    struct it_daemon *d;
+};
+void it_scripted_start(struct it_scripted *s, it_script_fn serve, void *arg, const char *host,
+                       const char *const *daemon_args);
+/* Stops the daemon (unless the test stopped it and set @s->d to NULL), the
+ * master, and removes its znode. */
+void it_scripted_stop(struct it_scripted *s);
+
 /* --- the daemon's resources ---------------------------------------------- */
 
 /* it_daemon_start() with @prefix (NULL-terminated) run before the daemon's
