@@ -121,8 +121,8 @@ START_TEST(refused_is_not_expired)
     json_object_put(j);
     http_resp_free(&r);
     ck_assert_int_eq(it_request("GET", it_url(d, "/leaderd/metrics"), NULL, NULL, &r), 200);
-    ck_assert_ptr_nonnull(strstr(
-        r.body, "mesos_leaderd_zookeeper_session_state{state=\"never_connected\"} 1"));
+    ck_assert_ptr_nonnull(
+        strstr(r.body, "mesos_leaderd_zookeeper_session_state{state=\"never_connected\"} 1"));
     http_resp_free(&r);
     /* Calls are answered at once: there is nothing to wait for. */
     ck_assert_int_eq(it_request("GET", it_url(d, "/master/state"), NULL, NULL, NULL), 503);
