@@ -62,9 +62,6 @@ long ens_log_count(const struct ens *e, int i, const char *needle);
  * (from its log), or -1. */
 long ens_last_election_ms(const struct ens *e, int i);
 
-/* CPU time (user + system) of process @pid so far, in milliseconds. */
-long proc_cpu_ms(pid_t pid);
-
 /* Runs a worker (fleet-run --worker ...); returns the exit status. */
 int worker_main(int argc, char **argv);
 
