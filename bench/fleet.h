@@ -33,7 +33,8 @@ int ens_start_node(struct ens *e, int i, int timeout_ms);
 /* Sends @sig to node @i and waits until it has exited. */
 int ens_end_node(struct ens *e, int i, int sig);
 
-/* Stops every running node (SIGTERM, then SIGKILL after 10 s). */
+/* Stops every running node (SIGTERM, then SIGKILL after 10 s) and frees
+ * what ens_start() allocated. */
 void ens_stop(struct ens *e);
 
 /* Node @i's mode ("leader", "follower") into @buf, and its number of client

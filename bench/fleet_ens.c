@@ -264,6 +264,10 @@ void ens_stop(struct ens *e)
         if (e->pid[i] > 0)
             ens_end_node(e, i, SIGTERM);
     }
+    free(e->dir);
+    free(e->java);
+    free(e->classpath);
+    e->dir = e->java = e->classpath = NULL;
 }
 
 int ens_leader(const struct ens *e, int timeout_ms)
