@@ -28,7 +28,6 @@
 #include "base/mem.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
-#include "zk/masterinfo.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -185,28 +184,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 }
 
 /* ---- canned bodies ---------------------------------------------------- */
-
-static char *make_master_json(const struct options *o, uint16_t port)
-{
-    struct master_info mi = {0};
-    struct in_addr a;
-    char *json;
-
-    inet_pton(AF_INET, o->host, &a);
-    mi.id = xstrdup(o->id);
-    mi.ip = a.s_addr;
-    mi.port = port;
-    mi.pid = xasprintf("master@%s:%u", o->host, port);
-    mi.hostname = xstrdup(o->host);
-    mi.version = xstrdup(MESOS_VERSION);
-    mi.has_address = true;
-    mi.address.hostname = xstrdup(o->host);
-    mi.address.ip = xstrdup(o->host);
-    mi.address.port = port;
-    json = masterinfo_to_json(&mi);
-    masterinfo_done(&mi);
-    return json;
-}
 
 static void append_agent(struct strbuf *sb, unsigned i)
 {
@@ -850,7 +827,7 @@ int main(int argc, char **argv)
     if (port < 0 || s.signal_fd < 0 || s.ep < 0 || s.timer_fd < 0)
         return 1;
     s.port = port;
-    s.master_json = make_master_json(&s.opt, (uint16_t)port);
+    s.master_json = zkreg_master_json(s.opt.id, s.opt.host, (unsigned)port, MESOS_VERSION);
     make_state(&s);
     if (s.opt.zk && zkreg_register(s.opt.zk, s.master_json, &reg, znode, sizeof(znode), &err) < 0) {
         fprintf(stderr, "backend: %s\n", err.msg);

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,26 @@ bool bench_contains_nocase(const char *s, size_t len, const char *token)
     return false;
 }
 
+size_t bench_chunked_length(const char *p, size_t len)
+{
+    size_t off = 0;
+
+    for (;;) {
+        const char *lf = memchr(p + off, '\n', len - off);
+        unsigned long size;
+
+        if (!lf)
+            return 0;
+        size = strtoul(p + off, NULL, 16);
+        off = (size_t)(lf - p) + 1;
+        if (size == 0)
+            return len - off >= 2 ? off + 2 : 0; /* the empty line after "0" */
+        if (len - off < size + 2)
+            return 0;
+        off += size + 2;
+    }
+}
+
 int bench_socket_setup(int fd)
 {
     int flags = fcntl(fd, F_GETFL);
@@ -141,4 +162,41 @@ char *bench_subscribe_request(const char *path, const char *host, const char *na
     strbuf_done(&body);
     *ret_len = sb.len;
     return strbuf_steal(&sb);
+}
+
+void bench_sleep_ms(unsigned long ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+void bench_deadline_in(struct timespec *ts, unsigned ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+double bench_percentile(double *v, size_t n, double p)
+{
+    size_t rank;
+
+    if (n == 0)
+        return NAN;
+    qsort(v, n, sizeof(*v), cmp_double);
+    rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+    return v[rank == 0 ? 0 : rank - 1];
 }

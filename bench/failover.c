@@ -21,6 +21,9 @@
  * member read, as the daemon does) and prints its own resident set size. */
 #include "config.h"
 
+#include "benchutil.h"
+#include "procstat.h"
+#include "zkreg.h"
 #include "base/errbuf.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -31,11 +34,11 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
 #define DEFAULT_ROUNDS    200
@@ -57,14 +60,6 @@ struct options {
 struct master {
     char name[128]; /* "json.info_0000000007" */
     char address[32];
-};
-
-/* Our own ZooKeeper client (synchronous calls). */
-struct client {
-    zhandle_t *zh;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int state;
 };
 
 static void usage(FILE *out)
@@ -138,107 +133,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 }
 
 /* ---------------------------------------------------------------------------
- * Our ZooKeeper client: registering and deregistering masters
+ * Our ZooKeeper client: registering masters
  * ------------------------------------------------------------------------- */
 
-static void on_session(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-    struct client *c = ctx;
-
-    if (type != ZOO_SESSION_EVENT)
-        return;
-    pthread_mutex_lock(&c->lock);
-    c->state = state;
-    pthread_cond_broadcast(&c->cond);
-    pthread_mutex_unlock(&c->lock);
-}
-
-static int client_open(struct client *c, const struct zkurl *url)
-{
-    uint64_t deadline = time_now_ms() + CONNECT_WAIT_MS;
-    int state;
-
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->cond, NULL);
-    c->zh = zookeeper_init(url->hosts, on_session, CLIENT_SESSION_MS, NULL, c, 0);
-    if (!c->zh)
-        return -errno;
-    pthread_mutex_lock(&c->lock);
-    while (c->state != ZOO_CONNECTED_STATE && c->state != ZOO_AUTH_FAILED_STATE &&
-           c->state != ZOO_EXPIRED_SESSION_STATE && time_now_ms() < deadline) {
-        struct timespec at;
-        clock_gettime(CLOCK_REALTIME, &at);
-        at.tv_nsec += 20 * 1000000L;
-        if (at.tv_nsec >= 1000000000L) {
-            at.tv_sec++;
-            at.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&c->cond, &c->lock, &at);
-    }
-    state = c->state;
-    pthread_mutex_unlock(&c->lock);
-    if (state != ZOO_CONNECTED_STATE)
-        return -ETIMEDOUT;
-    if (url->credentials) {
-        int rc = zoo_add_auth(c->zh, "digest", url->credentials, (int)strlen(url->credentials),
-                              NULL, NULL);
-        if (rc != ZOK)
-            return -EACCES;
-    }
-    return 0;
-}
-
-static void client_close(struct client *c)
-{
-    if (c->zh)
-        zookeeper_close(c->zh);
-    pthread_cond_destroy(&c->cond);
-    pthread_mutex_destroy(&c->lock);
-}
-
-/* Creates @path and its ancestors (persistent, empty) when missing. */
-static int create_path(struct client *c, const char *path, struct errbuf *err)
-{
-    char *prefix = xstrdup(path);
-    int rc = ZOK;
-
-    for (char *p = prefix + 1;; p++) {
-        bool last = *p == '\0';
-        if (*p != '/' && !last)
-            continue;
-        *p = '\0';
-        rc = zoo_create(c->zh, prefix, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
-        if (rc != ZOK && rc != ZNODEEXISTS)
-            break;
-        if (last)
-            break;
-        *p = '/';
-    }
-    if (rc != ZOK && rc != ZNODEEXISTS)
-        errbuf_set(err, -EIO, "cannot create '%s': %s", prefix, zerror(rc));
-    free(prefix);
-    return rc == ZOK || rc == ZNODEEXISTS ? 0 : -EIO;
-}
-
 /* Registers master number @k as Mesos does; fills @m. */
-static int register_master(struct client *c, const char *path, unsigned k, struct master *m,
+static int register_master(zhandle_t *zh, const char *path, unsigned k, struct master *m,
                            struct errbuf *err)
 {
     unsigned port = FIRST_PORT + k % 30000;
-    char *node = xasprintf("%s/json.info_", path), created[512];
-    char *json = xasprintf("{\"address\":{\"hostname\":\"127.0.0.1\",\"ip\":\"127.0.0.1\","
-                           "\"port\":%u},\"hostname\":\"127.0.0.1\",\"id\":\"failover-%u\","
-                           "\"ip\":16777343,\"pid\":\"master@127.0.0.1:%u\",\"port\":%u,"
-                           "\"version\":\"1.11.0\"}",
-                           port, k, port, port);
-    int rc = zoo_create(c->zh, node, json, (int)strlen(json), &ZOO_OPEN_ACL_UNSAFE,
-                        ZOO_EPHEMERAL_SEQUENTIAL, created, (int)sizeof(created));
+    char id[32], created[512];
+    char *json;
+    int rc;
 
+    snprintf(id, sizeof(id), "failover-%u", k);
+    json = zkreg_master_json(id, "127.0.0.1", port, "1.11.0");
+    rc = zkreg_create_member(zh, path, json, created, sizeof(created), err);
     free(json);
-    free(node);
-    if (rc != ZOK)
-        return errbuf_set(err, -EIO, "cannot register a master under '%s': %s", path, zerror(rc));
-    snprintf(m->name, sizeof(m->name), "%s", strrchr(created, '/') + 1);
+    if (rc < 0)
+        return rc;
+    snprintf(m->name, sizeof(m->name), "%s", zkreg_member_name(created));
     snprintf(m->address, sizeof(m->address), "127.0.0.1:%u", port);
     return 0;
 }
@@ -281,32 +194,15 @@ static void describe_current(struct leader_store *store)
  * Figures
  * ------------------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted @v. */
-static double percentile(const double *v, size_t n, double p)
-{
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-
-    if (rank < 1)
-        rank = 1;
-    return v[(rank > n ? n : rank) - 1];
-}
-
+/* Prints the distribution of the @n values at @v (sorted here). */
 static void print_stats(const char *key, double *v, size_t n)
 {
-    double sum = 0;
+    double p50 = bench_percentile(v, n, 50), sum = 0; /* sorts @v */
 
-    qsort(v, n, sizeof(*v), cmp_double);
     for (size_t i = 0; i < n; i++)
         sum += v[i];
-    printf("%s p50=%.3f p90=%.3f p99=%.3f max=%.3f min=%.3f mean=%.3f\n", key, percentile(v, n, 50),
-           percentile(v, n, 90), percentile(v, n, 99), v[n - 1], v[0], sum / (double)n);
+    printf("%s p50=%.3f p90=%.3f p99=%.3f max=%.3f min=%.3f mean=%.3f\n", key, p50,
+           bench_percentile(v, n, 90), bench_percentile(v, n, 99), v[n - 1], v[0], sum / (double)n);
 }
 
 static double ms_between(uint64_t from_ns, uint64_t to_ns)
@@ -335,7 +231,7 @@ static int start_tracker(const struct zkurl *url, bool read_all, struct leader_s
 
 /* The rounds; fills @notify (t2 - t1), @call (t2 - t0), @named (epoch start
  * - t1). */
-static int run_rounds(struct client *c, const struct zkurl *url, struct leader_store *store,
+static int run_rounds(zhandle_t *zh, const struct zkurl *url, struct leader_store *store,
                       struct master m[2], unsigned *next, unsigned long rounds, double *notify,
                       double *call, double *named)
 {
@@ -349,7 +245,7 @@ static int run_rounds(struct client *c, const struct zkurl *url, struct leader_s
 
         snprintf(path, sizeof(path), "%s/%s", url->path, m[0].name);
         t0 = time_now_ns();
-        rc = zoo_delete(c->zh, path, -1);
+        rc = zoo_delete(zh, path, -1);
         t1 = time_now_ns();
         if (rc != ZOK) {
             fprintf(stderr, "failover-probe: cannot delete '%s': %s\n", path, zerror(rc));
@@ -370,7 +266,7 @@ static int run_rounds(struct client *c, const struct zkurl *url, struct leader_s
 
         /* The next round's standby; wait until the tracker has read it. */
         m[0] = m[1];
-        if (register_master(c, url->path, (*next)++, &m[1], &err) < 0) {
+        if (register_master(zh, url->path, (*next)++, &m[1], &err) < 0) {
             fprintf(stderr, "failover-probe: %s\n", err.msg);
             return -EIO;
         }
@@ -387,7 +283,7 @@ static int run_rounds(struct client *c, const struct zkurl *url, struct leader_s
 
 static int measure_failover(const struct options *o, const struct zkurl *url)
 {
-    struct client c = {0};
+    zhandle_t *zh;
     struct master m[2];
     struct errbuf err = {{0}};
     struct leader_store *store = NULL;
@@ -399,17 +295,12 @@ static int measure_failover(const struct options *o, const struct zkurl *url)
     unsigned next = 2;
     int r;
 
-    r = client_open(&c, url);
-    if (r < 0) {
-        fprintf(stderr, "failover-probe: cannot connect to ZooKeeper at %s: %s\n", url->hosts,
-                strerror(-r));
-        goto out;
-    }
-    r = create_path(&c, url->path, &err);
+    zh = zkreg_connect(url->hosts, url->credentials, CLIENT_SESSION_MS, CONNECT_WAIT_MS, &err);
+    r = zh ? zkreg_create_path(zh, url->path, &err) : -EIO;
     if (r == 0)
-        r = register_master(&c, url->path, 0, &m[0], &err);
+        r = register_master(zh, url->path, 0, &m[0], &err);
     if (r == 0)
-        r = register_master(&c, url->path, 1, &m[1], &err);
+        r = register_master(zh, url->path, 1, &m[1], &err);
     if (r < 0) {
         fprintf(stderr, "failover-probe: %s\n", err.msg);
         goto out;
@@ -428,11 +319,11 @@ static int measure_failover(const struct options *o, const struct zkurl *url)
     /* Warm-up rounds (ZooKeeper's JIT, caches) go into the same arrays and
      * are overwritten by the counted ones. */
     for (unsigned long done = 0; r == 0 && done < o->warmup; done += o->rounds)
-        r = run_rounds(&c, url, store, m, &next,
+        r = run_rounds(zh, url, store, m, &next,
                        o->warmup - done < o->rounds ? o->warmup - done : o->rounds, notify, call,
                        named);
     if (r == 0)
-        r = run_rounds(&c, url, store, m, &next, o->rounds, notify, call, named);
+        r = run_rounds(zh, url, store, m, &next, o->rounds, notify, call, named);
     if (r == 0) {
         printf("rounds=%lu warmup=%lu\n", o->rounds, o->warmup);
         print_stats("delete_returned_to_published_ms", notify, o->rounds);
@@ -442,29 +333,12 @@ static int measure_failover(const struct options *o, const struct zkurl *url)
 out:
     tracker_stop(t);
     leader_store_free(store);
-    client_close(&c);
+    if (zh)
+        zookeeper_close(zh);
     free(notify);
     free(call);
     free(named);
     return r;
-}
-
-static long self_rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kb = strtol(line + 6, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return kb;
 }
 
 static int measure_rss(const struct options *o, const struct zkurl *url)
@@ -487,7 +361,7 @@ static int measure_rss(const struct options *o, const struct zkurl *url)
         leader_store_wait(store, gen, (int)(deadline - now));
     }
     s = leader_store_get(store);
-    printf("rss_kb=%ld state=%s leader=%s masters=%zu\n", self_rss_kb(),
+    printf("rss_kb=%ld state=%s leader=%s masters=%zu\n", proc_status_kb(getpid(), "VmRSS"),
            leader_state_name(s->state), s->state == LEADER_KNOWN ? s->address : "-", s->n_masters);
     r = s->state == LEADER_KNOWN ? 0 : -ENOENT;
     leader_snapshot_unref(s);

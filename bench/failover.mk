@@ -12,8 +12,9 @@ FAILOVER_TOOLS = bench/failover-probe
 EXTRA_PROGRAMS += $(FAILOVER_TOOLS)
 CLEANFILES += $(FAILOVER_TOOLS)
 
-bench_failover_probe_SOURCES = bench/failover.c
-bench_failover_probe_CPPFLAGS = $(AM_CPPFLAGS) $(ZK_CFLAGS)
+bench_failover_probe_SOURCES = bench/failover.c bench/benchutil.c bench/benchutil.h \
+	bench/procstat.c bench/procstat.h bench/zkreg.c bench/zkreg.h
+bench_failover_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(ZK_CFLAGS)
 bench_failover_probe_LDADD = $(LEADERD_LIBS)
 
 EXTRA_DIST += bench/failover

@@ -30,9 +30,11 @@
 
 #include "fleet.h"
 #include "benchutil.h"
+#include "masterpair.h"
+#include "procstat.h"
+#include "zkreg.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
-#include "zk/masterinfo.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,21 +69,14 @@ struct worker {
     unsigned long count;
 };
 
-struct master {
-    const char *id;
-    char *json;
-    char znode[256];
-};
-
 struct run {
     const struct options *o;
     unsigned long n;
     struct ens ens;
-    zhandle_t *zh;
     struct worker w[MAX_WORKERS];
     int n_workers;
-    struct master m[2];
-    int leader; /* index into m of the leading master */
+    struct master_pair pair; /* m1 and m2, on 10.0.0.1 and 10.0.0.2 */
+    int leader;              /* index into pair.m of the leading master */
     char *line;
 };
 
@@ -172,36 +167,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* ---- statistics --------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile @p of @n values (sorted here); -1 for none. */
+/* A percentile as the lines print it: -1 for none. */
 static double pct(double *v, size_t n, double p)
 {
-    size_t rank;
-
-    if (n == 0)
-        return -1;
-    qsort(v, n, sizeof(*v), cmp_double);
-    rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-    return v[rank == 0 ? 0 : rank - 1];
+    return n ? bench_percentile(v, n, p) : -1;
 }
 
 static double ms_between(uint64_t from_ns, uint64_t to_ns)
 {
     return ((double)to_ns - (double)from_ns) / 1e6;
-}
-
-static void sleep_ms(unsigned long ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
 }
 
 /* ---- workers ------------------------------------------------------------ */
@@ -296,7 +270,7 @@ static int wait_all_at(struct run *r, const char *znode, int n)
             fprintf(stderr, "fleet: only %lu of %lu trackers report '%s'\n", c, r->n, znode);
             return -ETIMEDOUT;
         }
-        sleep_ms(20);
+        bench_sleep_ms(20);
     }
     return 0;
 }
@@ -348,66 +322,10 @@ static long workers_cpu_ms(const struct run *r)
 
 /* ---- the masters in ZooKeeper ------------------------------------------- */
 
-static void on_session(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-}
-
-static int zk_connect(struct run *r)
-{
-    uint64_t deadline = time_now_ms() + 30000;
-
-    zoo_set_debug_level((ZooLogLevel)0); /* its reconnects are no news here */
-    r->zh = zookeeper_init(r->ens.connect, on_session, 30000, NULL, NULL, 0);
-    while (r->zh && zoo_state(r->zh) != ZOO_CONNECTED_STATE && time_now_ms() < deadline)
-        sleep_ms(10);
-    if (!r->zh || zoo_state(r->zh) != ZOO_CONNECTED_STATE)
-        return -EIO;
-    zoo_create(r->zh, "/fleet", NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
-    zoo_create(r->zh, PATH, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
-    return 0;
-}
-
-static char *master_json(const char *id, const char *ip, unsigned port)
-{
-    struct master_info mi = {0};
-    struct in_addr a;
-    char *json;
-
-    inet_pton(AF_INET, ip, &a);
-    mi.id = xstrdup(id);
-    mi.ip = a.s_addr;
-    mi.port = port;
-    mi.pid = xasprintf("master@%s:%u", ip, port);
-    mi.hostname = xstrdup(ip);
-    mi.version = xstrdup("1.11.0");
-    mi.has_address = true;
-    mi.address.hostname = xstrdup(ip);
-    mi.address.ip = xstrdup(ip);
-    mi.address.port = (int32_t)port;
-    json = masterinfo_to_json(&mi);
-    masterinfo_done(&mi);
-    return json;
-}
-
-static int zk_register(struct run *r, struct master *m)
-{
-    int rc =
-        zoo_create(r->zh, PATH "/json.info_", m->json, (int)strlen(m->json), &ZOO_OPEN_ACL_UNSAFE,
-                   ZOO_EPHEMERAL | ZOO_SEQUENCE, m->znode, (int)sizeof(m->znode));
-
-    if (rc != ZOK) {
-        fprintf(stderr, "fleet: cannot register %s: %s\n", m->id, zerror(rc));
-        return -EIO;
-    }
-    return 0;
-}
-
-/* The znode's name without the path. */
+/* The znode's name within the group. */
 static const char *base(const struct master *m)
 {
-    const char *slash = strrchr(m->znode, '/');
-
-    return slash ? slash + 1 : m->znode;
+    return zkreg_member_name(m->znode);
 }
 
 /* ---- measurements ------------------------------------------------------- */
@@ -427,7 +345,7 @@ static void measure_idle(struct run *r, double *ret_zk, double *ret_workers)
     long zk0 = ens_cpu_total(r), w0 = workers_cpu_ms(r);
     uint64_t t0 = time_now_ms();
 
-    sleep_ms(r->o->idle_s * 1000);
+    bench_sleep_ms(r->o->idle_s * 1000);
     *ret_zk = (double)(ens_cpu_total(r) - zk0) * 1000.0 / (double)(time_now_ms() - t0);
     *ret_workers = (double)(workers_cpu_ms(r) - w0) * 1000.0 / (double)(time_now_ms() - t0);
 }
@@ -467,7 +385,7 @@ static bool driver_on_node(struct run *r, int i)
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
 
-    return zookeeper_get_connected_host(r->zh, (struct sockaddr *)&ss, &len) &&
+    return zookeeper_get_connected_host(r->pair.zh, (struct sockaddr *)&ss, &len) &&
            ss.ss_family == AF_INET &&
            ntohs(((struct sockaddr_in *)&ss)->sin_port) == r->ens.client_port[i];
 }
@@ -501,7 +419,8 @@ static void print_connections(struct run *r)
  * standby; registers the deleted master again as the next standby. */
 static int change_leader(struct run *r, unsigned long round, double *lat)
 {
-    struct master *old = &r->m[r->leader], *new = &r->m[1 - r->leader];
+    int old = r->leader;
+    const struct master *new = &r->pair.m[1 - old];
     char cmd[300];
     long zk0, w0;
     uint64_t t0, t1, t2;
@@ -516,9 +435,9 @@ static int change_leader(struct run *r, unsigned long round, double *lat)
     zk0 = ens_cpu_total(r);
     w0 = workers_cpu_ms(r);
     t0 = time_now_ns();
-    rc = zoo_delete(r->zh, old->znode, -1);
+    rc = master_pair_delete(&r->pair, old);
     t1 = time_now_ns();
-    if (rc != ZOK || wait_all_at(r, base(new), 1) < 0)
+    if (rc < 0 || wait_all_at(r, base(new), 1) < 0)
         return -EIO;
     t2 = time_now_ns();
     n = collect_times(r, t0, lat, &unseen);
@@ -528,7 +447,7 @@ static int change_leader(struct run *r, unsigned long round, double *lat)
            ms_between(t0, t2), unseen, ens_cpu_total(r) - zk0, workers_cpu_ms(r) - w0);
     fflush(stdout);
     r->leader = 1 - r->leader;
-    if (zk_register(r, old) < 0)
+    if (master_pair_register(&r->pair, old) < 0)
         return -EIO;
     return wait_all_at(r, base(new), 2);
 }
@@ -598,7 +517,7 @@ static void wait_back(struct run *r, unsigned long expect)
         lost = sum_all(r, "lost", &back, NULL);
         if ((lost >= expect && back == lost) || time_now_ms() > deadline)
             return;
-        sleep_ms(20);
+        bench_sleep_ms(20);
     }
 }
 
@@ -680,7 +599,7 @@ static int storm(struct run *r, bool kill_leader, double *lost_ms, double *back_
                  lost_ms, back_ms);
     if (ens_start_node(&r->ens, node, 60000) < 0 || ens_leader(&r->ens, 60000) < 0)
         return -EIO;
-    return wait_all_at(r, base(&r->m[r->leader]), 2);
+    return wait_all_at(r, base(&r->pair.m[r->leader]), 2);
 }
 
 /* ---- one size ----------------------------------------------------------- */
@@ -718,12 +637,12 @@ static int start_fleet(struct run *r)
     measure_idle(r, &zk0, &none);
     measure_memory(r, heap0, rss0);
     t0 = time_now_ms();
-    if (start_workers(r) < 0 || wait_all_at(r, base(&r->m[0]), 2) < 0)
+    if (start_workers(r) < 0 || wait_all_at(r, base(&r->pair.m[0]), 2) < 0)
         return -EIO;
     printf("start n=%lu workers=%d seconds=%.1f\n", r->n, r->n_workers,
            (double)(time_now_ms() - t0) / 1000.0);
     print_connections(r);
-    sleep_ms(5000);
+    bench_sleep_ms(5000);
     measure_idle(r, &zk, &trackers);
     measure_memory(r, heap, rss);
     printf("idle n=%lu seconds=%lu zk_cpu_ms_per_s=%.2f zk_alone_cpu_ms_per_s=%.2f "
@@ -766,24 +685,23 @@ static int run_size(const struct options *o, unsigned long n, char *line)
     mkdir(dir, 0755);
     current_run = &r;
     rc = ens_start(&r.ens, dir, (int)o->heap_mb);
+    r.pair = (struct master_pair){.prog = "fleet", .path = PATH};
+    r.pair.m[0] =
+        (struct master){.id = "m1", .json = zkreg_master_json("m1", "10.0.0.1", 5050, "1.11.0")};
+    r.pair.m[1] =
+        (struct master){.id = "m2", .json = zkreg_master_json("m2", "10.0.0.2", 5050, "1.11.0")};
+    zoo_set_debug_level((ZooLogLevel)0); /* its reconnects are no news here */
     if (rc == 0)
-        rc = zk_connect(&r);
-    r.m[0] = (struct master){.id = "m1", .json = master_json("m1", "10.0.0.1", 5050)};
-    r.m[1] = (struct master){.id = "m2", .json = master_json("m2", "10.0.0.2", 5050)};
-    if (rc == 0)
-        rc = zk_register(&r, &r.m[0]) < 0 || zk_register(&r, &r.m[1]) < 0 ? -EIO : 0;
+        rc = master_pair_start(&r.pair, r.ens.connect, 30000, 30000);
     if (rc == 0)
         rc = start_fleet(&r);
     if (rc == 0)
         rc = measure_fleet(&r);
     if (r.n_workers)
         stop_workers(&r);
-    if (r.zh)
-        zookeeper_close(r.zh);
+    master_pair_done(&r.pair);
     ens_stop(&r.ens);
     current_run = NULL;
-    free(r.m[0].json);
-    free(r.m[1].json);
     free(dir);
     return rc;
 }

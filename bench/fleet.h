@@ -33,7 +33,8 @@ int ens_start_node(struct ens *e, int i, int timeout_ms);
 /* Sends @sig to node @i and waits until it has exited. */
 int ens_end_node(struct ens *e, int i, int sig);
 
-/* Stops every running node (SIGTERM, then SIGKILL after 10 s). */
+/* Stops every running node (SIGTERM, then SIGKILL after 10 s) and frees
+ * what ens_start() allocated. */
 void ens_stop(struct ens *e);
 
 /* Node @i's mode ("leader", "follower") into @buf, and its number of client
@@ -61,9 +62,6 @@ long ens_log_count(const struct ens *e, int i, const char *needle);
 /* How long node @i's last election took when it became the leader, in ms
  * (from its log), or -1. */
 long ens_last_election_ms(const struct ens *e, int i);
-
-/* CPU time (user + system) of process @pid so far, in milliseconds. */
-long proc_cpu_ms(pid_t pid);
 
 /* Runs a worker (fleet-run --worker ...); returns the exit status. */
 int worker_main(int argc, char **argv);

@@ -13,7 +13,8 @@ EXTRA_PROGRAMS += $(FLEET_TOOLS)
 CLEANFILES += $(FLEET_TOOLS)
 
 bench_fleet_run_SOURCES = bench/fleet.c bench/fleet.h bench/fleet_ens.c bench/fleet_worker.c \
-	bench/benchutil.c bench/benchutil.h
+	bench/benchutil.c bench/benchutil.h bench/masterpair.c bench/masterpair.h \
+	bench/procstat.c bench/procstat.h bench/zkreg.c bench/zkreg.h
 bench_fleet_run_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(ZK_CFLAGS)
 bench_fleet_run_LDADD = $(LEADERD_LIBS)
 

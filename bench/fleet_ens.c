@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "fleet.h"
+#include "procstat.h"
 #include "base/mem.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -263,6 +264,10 @@ void ens_stop(struct ens *e)
         if (e->pid[i] > 0)
             ens_end_node(e, i, SIGTERM);
     }
+    free(e->dir);
+    free(e->java);
+    free(e->classpath);
+    e->dir = e->java = e->classpath = NULL;
 }
 
 int ens_leader(const struct ens *e, int timeout_ms)
@@ -290,29 +295,6 @@ int ens_leader(const struct ens *e, int timeout_ms)
     }
 }
 
-long proc_cpu_ms(pid_t pid)
-{
-    char path[64], buf[1024];
-    unsigned long utime = 0, stime = 0;
-    FILE *f;
-    const char *p;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    if (!fgets(buf, sizeof(buf), f)) {
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    p = strrchr(buf, ')'); /* the command may hold spaces */
-    if (!p ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-        return -1;
-    return (long)((utime + stime) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
-}
-
 long ens_cpu_ms(const struct ens *e, int i)
 {
     return e->pid[i] > 0 ? proc_cpu_ms(e->pid[i]) : -1;
@@ -320,20 +302,7 @@ long ens_cpu_ms(const struct ens *e, int i)
 
 long ens_rss_kb(const struct ens *e, int i)
 {
-    char path[64], line[256];
-    long kb = -1;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)e->pid[i]);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    }
-    fclose(f);
-    return kb;
+    return proc_status_kb(e->pid[i], "VmRSS");
 }
 
 long ens_heap_used_kb(const struct ens *e, int i)

@@ -13,11 +13,12 @@ bench_backend_SOURCES = bench/backend.c bench/benchutil.c bench/benchutil.h \
 bench_backend_CPPFLAGS = $(BENCH_CPPFLAGS) $(ZK_CFLAGS)
 bench_backend_LDADD = $(LEADERD_LIBS)
 
-bench_streamload_SOURCES = bench/streamload.c bench/benchutil.c bench/benchutil.h
+bench_streamload_SOURCES = bench/streamload.c bench/benchutil.c bench/benchutil.h \
+	bench/procstat.c bench/procstat.h
 bench_streamload_CPPFLAGS = $(BENCH_CPPFLAGS)
 bench_streamload_LDADD = $(LEADERD_LIBS)
 
-EXTRA_DIST += $(bench_backend_SOURCES) bench/streamload.c \
+EXTRA_DIST += $(bench_backend_SOURCES) $(bench_streamload_SOURCES) \
 	bench/streams bench/throughput bench/lib.sh bench/scheduler-call.lua
 # bench/shared: shared state reads (bench/backend and wrk; nothing to build).
 EXTRA_DIST += bench/shared

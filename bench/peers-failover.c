@@ -26,14 +26,14 @@
 #include "config.h"
 
 #include "benchutil.h"
+#include "masterpair.h"
+#include "zkreg.h"
 #include "base/errbuf.h"
 #include "base/mem.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
-#include "zk/masterinfo.h"
 #include "zk/zkurl.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/tcp.h>
@@ -59,18 +59,9 @@
 #define MAX_RESPONSE    (8 << 20)
 
 struct options {
-    const char *zk, *path;
-    struct sockaddr_in target;
-    char ids[2][ID_MAX];
-    unsigned long ports[2];
-    int n_masters;
+    struct pair_args pair;
+    const char *path;
     unsigned long rounds, warmup, connections, rate;
-};
-
-struct master {
-    const char *id;
-    char *json;      /* MasterInfo */
-    char znode[512]; /* full path of its current znode */
 };
 
 /* One leader change in progress, filled in by the load threads. */
@@ -86,7 +77,6 @@ struct shared {
     pthread_cond_t cond;
     struct options opt;
     atomic_bool stop;
-    int zk_state;
     char last_id[ID_MAX];
     uint64_t calls, failed;
     struct change ch;
@@ -109,45 +99,23 @@ struct answer {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: peers-failover --zk URL --target HOST:PORT --master ID=PORT --master "
-               "ID=PORT [OPTIONS]\n"
-               "Leader changes in ZooKeeper under a steady load of calls through mesos-leaderd.\n\n"
-               "  --zk URL            where to register the masters (zk://hosts/path)\n"
-               "  --target HOST:PORT  mesos-leaderd following that path\n"
-               "  --master ID=PORT    a bench/backend on 127.0.0.1:PORT started with --id ID\n"
-               "                      (twice; the first one leads at the start)\n"
-               "  --rounds N          measured leader changes (default 10)\n"
-               "  --warmup N          leader changes first made and not counted (default 2)\n"
-               "  --connections N     keep-alive connections carrying the calls (default 8)\n"
-               "  --rate R            calls per second over all connections (default 4000)\n"
-               "  --path PATH         the call, answered with the master's id (/master/state)\n"
-               "  -h, --help          print this help\n");
+    fprintf(f,
+            "Usage: peers-failover --zk URL --target HOST:PORT --master ID=PORT --master "
+            "ID=PORT [OPTIONS]\n"
+            "Leader changes in ZooKeeper under a steady load of calls through mesos-leaderd.\n\n"
+            "%s"
+            "  --rounds N          measured leader changes (default 10)\n"
+            "  --warmup N          leader changes first made and not counted (default 2)\n"
+            "  --connections N     keep-alive connections carrying the calls (default 8)\n"
+            "  --rate R            calls per second over all connections (default 4000)\n"
+            "  --path PATH         the call, answered with the master's id (/master/state)\n"
+            "  -h, --help          print this help\n",
+            PAIR_ARGS_HELP);
 }
 
-static int parse_master(const char *arg, struct options *o)
-{
-    const char *eq = strchr(arg, '=');
-
-    if (o->n_masters == 2 || !eq || eq == arg || (size_t)(eq - arg) >= ID_MAX ||
-        bench_parse_ulong(eq + 1, 65535, &o->ports[o->n_masters]) < 0)
-        return -EINVAL;
-    memcpy(o->ids[o->n_masters], arg, (size_t)(eq - arg));
-    o->ids[o->n_masters][eq - arg] = '\0';
-    o->n_masters++;
-    return 0;
-}
-
-static int parse_option(int ch, const char *arg, struct options *o, bool *have_target)
+static int parse_option(int ch, const char *arg, struct options *o)
 {
     switch (ch) {
-    case 'z':
-        o->zk = arg;
-        return 0;
-    case 't':
-        *have_target = true;
-        return bench_parse_target(arg, &o->target);
-    case 'm':
-        return parse_master(arg, o);
     case 'r':
         return bench_parse_ulong(arg, MAX_ROUNDS, &o->rounds);
     case 'w':
@@ -163,7 +131,7 @@ static int parse_option(int ch, const char *arg, struct options *o, bool *have_t
         usage(stdout);
         exit(0);
     default:
-        return -EINVAL;
+        return pair_args_option(&o->pair, ch, arg);
     }
 }
 
@@ -175,16 +143,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"warmup", required_argument, NULL, 'w'}, {"connections", required_argument, NULL, 'c'},
         {"rate", required_argument, NULL, 'R'},   {"path", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    bool have_target = false;
     int ch, rc = 0;
 
     *o = (struct options){
         .path = "/master/state", .rounds = 10, .warmup = 2, .connections = 8, .rate = 4000};
     while (rc == 0 && (ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-        rc = parse_option(ch, optarg, o, &have_target);
-    if (rc == 0 &&
-        (optind != argc || !o->zk || !have_target || o->n_masters != 2 || o->rounds == 0 ||
-         o->connections == 0 || o->rate == 0 || strcmp(o->ids[0], o->ids[1]) == 0))
+        rc = parse_option(ch, optarg, o);
+    if (rc == 0 && (optind != argc || !pair_args_complete(&o->pair) || o->rounds == 0 ||
+                    o->connections == 0 || o->rate == 0))
         rc = -EINVAL;
     if (rc < 0)
         usage(stderr);
@@ -227,29 +193,6 @@ static int write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
-/* Length of a complete chunked body at @p, or 0 while it is incomplete
- * (trailers are not expected and not supported). */
-static size_t chunked_length(const char *p, size_t len)
-{
-    size_t off = 0;
-
-    for (;;) {
-        const char *lf = memchr(p + off, '\n', len - off);
-        char *end;
-        unsigned long size;
-
-        if (!lf)
-            return 0;
-        size = strtoul(p + off, &end, 16);
-        off = (size_t)(lf - p) + 1;
-        if (size == 0)
-            return len - off >= 2 ? off + 2 : 0; /* the empty line after "0" */
-        if (len - off < size + 2)
-            return 0;
-        off += size + 2;
-    }
-}
-
 /* The id of the master that answered: the first "id" string of the body. */
 static void find_id(const char *body, size_t len, char *id)
 {
@@ -282,7 +225,7 @@ static bool response_complete(const struct strbuf *buf, bool eof, struct answer 
         if (buf->len - hlen < blen)
             return false;
     } else if ((v = bench_header(buf->data, hlen, "Transfer-Encoding", &vlen)) != NULL) {
-        blen = chunked_length(buf->data + hlen, buf->len - hlen);
+        blen = bench_chunked_length(buf->data + hlen, buf->len - hlen);
         if (blen == 0)
             return false;
     } else {
@@ -396,7 +339,7 @@ static void *load_main(void *arg)
             sleep_until(next);
         next = (now > next ? now : next) + period;
         if (fd < 0)
-            fd = connect_target(&sh->opt.target);
+            fd = connect_target(&sh->opt.pair.target);
         ts = time_now_ns();
         ok = fd >= 0 && http_call(fd, req, &buf, &a) == 0;
         record(sh, &a, ok, ts, time_now_ns());
@@ -411,125 +354,12 @@ static void *load_main(void *arg)
     return NULL;
 }
 
-/* ---- ZooKeeper ---------------------------------------------------------- */
-
-static void on_session(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-    struct shared *sh = ctx;
-
-    if (type != ZOO_SESSION_EVENT)
-        return;
-    pthread_mutex_lock(&sh->lock);
-    sh->zk_state = state;
-    pthread_cond_broadcast(&sh->cond);
-    pthread_mutex_unlock(&sh->lock);
-}
-
-static void on_children(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-    struct shared *sh = ctx;
-    uint64_t now = time_now_ns();
-
-    if (type != ZOO_CHILD_EVENT)
-        return;
-    pthread_mutex_lock(&sh->lock);
-    if (sh->ch.active && sh->ch.tw == 0)
-        sh->ch.tw = now;
-    pthread_mutex_unlock(&sh->lock);
-}
+/* ---- waiting ------------------------------------------------------------ */
 
 /* Waits on the condition for at most WAIT_MS in all; false on timeout. */
 static bool cond_wait_deadline(struct shared *sh, const struct timespec *deadline)
 {
     return pthread_cond_timedwait(&sh->cond, &sh->lock, deadline) != ETIMEDOUT;
-}
-
-static void deadline_in(struct timespec *ts, unsigned ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
-static zhandle_t *zk_connect(struct shared *sh, const char *hosts)
-{
-    struct timespec deadline;
-    zhandle_t *zh;
-    bool ok = true;
-
-    zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-    zh = zookeeper_init(hosts, on_session, ZK_SESSION_MS, NULL, sh, 0);
-    if (!zh)
-        return NULL;
-    deadline_in(&deadline, WAIT_MS);
-    pthread_mutex_lock(&sh->lock);
-    while (ok && sh->zk_state != ZOO_CONNECTED_STATE)
-        ok = cond_wait_deadline(sh, &deadline);
-    pthread_mutex_unlock(&sh->lock);
-    if (!ok) {
-        zookeeper_close(zh);
-        return NULL;
-    }
-    return zh;
-}
-
-/* Creates @path and its ancestors (persistent). */
-static int zk_create_path(zhandle_t *zh, const char *path)
-{
-    char *p = xstrdup(path);
-    int rc = ZOK;
-
-    for (char *s = p + 1; *s && (rc == ZOK || rc == ZNODEEXISTS); s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        rc = zoo_create(zh, p, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
-        *s = '/';
-    }
-    if (rc == ZOK || rc == ZNODEEXISTS)
-        rc = zoo_create(zh, p, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
-    free(p);
-    return rc == ZOK || rc == ZNODEEXISTS ? 0 : -EIO;
-}
-
-static int zk_register(zhandle_t *zh, const char *path, struct master *m)
-{
-    char *node = xasprintf("%s/json.info_", path);
-    int rc = zoo_create(zh, node, m->json, (int)strlen(m->json), &ZOO_OPEN_ACL_UNSAFE,
-                        ZOO_EPHEMERAL | ZOO_SEQUENCE, m->znode, (int)sizeof(m->znode));
-
-    free(node);
-    if (rc != ZOK) {
-        fprintf(stderr, "peers-failover: cannot register %s: %s\n", m->id, zerror(rc));
-        return -EIO;
-    }
-    return 0;
-}
-
-static char *master_json(const char *id, unsigned port)
-{
-    struct master_info mi = {0};
-    struct in_addr a;
-    char *json;
-
-    inet_pton(AF_INET, "127.0.0.1", &a);
-    mi.id = xstrdup(id);
-    mi.ip = a.s_addr;
-    mi.port = port;
-    mi.pid = xasprintf("master@127.0.0.1:%u", port);
-    mi.hostname = xstrdup("127.0.0.1");
-    mi.version = xstrdup("1.11.0");
-    mi.has_address = true;
-    mi.address.hostname = xstrdup("127.0.0.1");
-    mi.address.ip = xstrdup("127.0.0.1");
-    mi.address.port = (int32_t)port;
-    json = masterinfo_to_json(&mi);
-    masterinfo_done(&mi);
-    return json;
 }
 
 /* ---- rounds ------------------------------------------------------------- */
@@ -547,7 +377,7 @@ static int wait_target(const struct options *o, const char *path, const char *ne
     while (time_now_ns() < deadline) {
         struct answer a = {0};
 
-        if (call_once(&o->target, path, &buf, &a) == 0 && a.status == 200) {
+        if (call_once(&o->pair.target, path, &buf, &a) == 0 && a.status == 200) {
             const char *p = strstr(buf.data, needle);
             const char *brace = p ? strchr(p, '}') : NULL;
             const char *q = p && after ? strstr(p, after) : p;
@@ -565,9 +395,7 @@ static int wait_target(const struct options *o, const char *path, const char *ne
 
 static int wait_standby_known(const struct options *o, const struct master *m)
 {
-    const char *base = strrchr(m->znode, '/');
-
-    return wait_target(o, "/leaderd/v1/leader", base ? base + 1 : m->znode, "\"address\"");
+    return wait_target(o, "/leaderd/v1/leader", zkreg_member_name(m->znode), "\"address\"");
 }
 
 static double ms(uint64_t a, uint64_t b)
@@ -577,52 +405,45 @@ static double ms(uint64_t a, uint64_t b)
 
 struct run {
     struct shared *sh;
-    zhandle_t *zh;
-    const char *path; /* the parent znode of the masters */
-    struct master m[2];
+    struct master_pair pair;
     double *routed, *after_watch, *deleted;
     size_t n;
     uint64_t stale, failed, calls, max_call_ns, no_watch;
 };
 
-/* One leader change: deletes the znode of @old, waits for a call that @new
- * answered. */
-static int change_leader(struct run *r, const struct master *old, const struct master *new,
-                         struct change *ret)
+/* One leader change: deletes the znode of master @old, waits for a call
+ * that the other answered. */
+static int change_leader(struct run *r, int old, struct change *ret)
 {
     struct shared *sh = r->sh;
-    struct String_vector children = {0, NULL};
+    const struct master *from = &r->pair.m[old], *to = &r->pair.m[1 - old];
     struct timespec deadline;
     uint64_t t1;
     bool ok = true;
-    int rc = zoo_wget_children(r->zh, r->path, on_children, sh, &children);
+    int rc = master_pair_watch(&r->pair);
 
-    if (rc != ZOK) {
-        fprintf(stderr, "peers-failover: cannot watch '%s': %s\n", r->path, zerror(rc));
-        return -EIO;
-    }
-    deallocate_String_vector(&children);
+    if (rc < 0)
+        return rc;
     pthread_mutex_lock(&sh->lock);
-    sh->ch = (struct change){.active = true, .old_id = old->id, .new_id = new->id};
+    sh->ch = (struct change){.active = true, .old_id = from->id, .new_id = to->id};
     sh->ch.t0 = time_now_ns();
     pthread_mutex_unlock(&sh->lock);
-    rc = zoo_delete(r->zh, old->znode, -1);
+    rc = master_pair_delete(&r->pair, old);
     t1 = time_now_ns();
     pthread_mutex_lock(&sh->lock);
     sh->ch.t1 = t1;
-    deadline_in(&deadline, WAIT_MS);
-    while (ok && rc == ZOK && sh->ch.tn == 0)
+    bench_deadline_in(&deadline, WAIT_MS);
+    while (ok && rc == 0 && sh->ch.tn == 0)
         ok = cond_wait_deadline(sh, &deadline);
     sh->ch.active = false;
+    sh->ch.tw = atomic_load(&r->pair.watch.fired_ns);
     *ret = sh->ch;
     pthread_mutex_unlock(&sh->lock);
-    if (rc != ZOK) {
-        fprintf(stderr, "peers-failover: cannot delete '%s': %s\n", old->znode, zerror(rc));
-        return -EIO;
-    }
+    if (rc < 0)
+        return rc;
     if (!ok) {
-        fprintf(stderr, "peers-failover: no call answered by '%s' %d s after '%s' left\n", new->id,
-                WAIT_MS / 1000, old->znode);
+        fprintf(stderr, "peers-failover: no call answered by '%s' %d s after '%s' left\n", to->id,
+                WAIT_MS / 1000, from->znode);
         return -ETIMEDOUT;
     }
     return 0;
@@ -659,44 +480,25 @@ static int run_rounds(struct run *r)
     int cur = 0;
 
     for (unsigned long i = 0; i < o->warmup + o->rounds; i++) {
-        struct master *old = &r->m[cur], *new = &r->m[1 - cur];
+        const struct master *standby = &r->pair.m[1 - cur];
         struct change c;
         int rc;
 
-        if (wait_standby_known(o, new) < 0) {
+        if (wait_standby_known(o, standby) < 0) {
             fprintf(stderr, "peers-failover: the daemon does not list '%s' with an address\n",
-                    new->znode);
+                    standby->znode);
             return -ETIMEDOUT;
         }
-        rc = change_leader(r, old, new, &c);
+        rc = change_leader(r, cur, &c);
         if (rc < 0)
             return rc;
         report_round(r, i, &c);
-        rc = zk_register(r->zh, r->path, old); /* the standby of the next round */
+        rc = master_pair_register(&r->pair, cur); /* the standby of the next round */
         if (rc < 0)
             return rc;
         cur = 1 - cur;
     }
     return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile @p (0-100) of the @n values at @v (sorted here). */
-static double percentile(double *v, size_t n, double p)
-{
-    size_t rank;
-
-    if (n == 0)
-        return -1;
-    qsort(v, n, sizeof(*v), cmp_double);
-    rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-    return v[rank == 0 ? 0 : rank - 1];
 }
 
 static void summarize(struct run *r)
@@ -709,9 +511,9 @@ static void summarize(struct run *r)
            "after_watch_p50_ms=%.3f after_watch_max_ms=%.3f delete_p50_ms=%.3f "
            "no_watch=%llu stale=%llu failed=%llu switch_calls=%llu max_call_ms=%.3f "
            "calls=%llu calls_failed=%llu connections=%lu rate=%lu\n",
-           n, percentile(r->routed, n, 50), percentile(r->routed, n, 90),
-           percentile(r->routed, n, 100), percentile(r->after_watch, n, 50),
-           percentile(r->after_watch, n, 100), percentile(r->deleted, n, 50),
+           n, bench_percentile(r->routed, n, 50), bench_percentile(r->routed, n, 90),
+           bench_percentile(r->routed, n, 100), bench_percentile(r->after_watch, n, 50),
+           bench_percentile(r->after_watch, n, 100), bench_percentile(r->deleted, n, 50),
            (unsigned long long)r->no_watch, (unsigned long long)r->stale,
            (unsigned long long)r->failed, (unsigned long long)r->calls,
            (double)r->max_call_ns / 1e6, (unsigned long long)sh->calls,
@@ -725,28 +527,19 @@ static void summarize(struct run *r)
 static int setup(struct run *r, const struct zkurl *u)
 {
     const struct options *o = &r->sh->opt;
-    char needle[ID_MAX + 16];
+    char needle[MASTER_ID_MAX + 16];
 
-    r->zh = zk_connect(r->sh, u->hosts);
-    if (!r->zh) {
-        fprintf(stderr, "peers-failover: cannot connect to ZooKeeper at '%s'\n", u->hosts);
+    r->pair = (struct master_pair){.prog = "peers-failover", .path = u->path};
+    master_pair_local(&r->pair, &o->pair);
+    zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+    if (master_pair_start(&r->pair, u->hosts, ZK_SESSION_MS, WAIT_MS) < 0)
         return -EIO;
-    }
-    if (zk_create_path(r->zh, r->path) < 0) {
-        fprintf(stderr, "peers-failover: cannot create '%s'\n", r->path);
-        return -EIO;
-    }
-    for (int i = 0; i < 2; i++) {
-        r->m[i].id = o->ids[i];
-        r->m[i].json = master_json(o->ids[i], (unsigned)o->ports[i]);
-        if (zk_register(r->zh, r->path, &r->m[i]) < 0)
-            return -EIO;
-    }
-    printf("peers-failover registered leader=%s standby=%s\n", r->m[0].znode, r->m[1].znode);
+    printf("peers-failover registered leader=%s standby=%s\n", r->pair.m[0].znode,
+           r->pair.m[1].znode);
     fflush(stdout);
-    snprintf(needle, sizeof(needle), "\"id\":\"%s\"", o->ids[0]);
+    snprintf(needle, sizeof(needle), "\"id\":\"%s\"", o->pair.id[0]);
     if (wait_target(o, o->path, needle, NULL) < 0) {
-        fprintf(stderr, "peers-failover: the target does not route to '%s'\n", o->ids[0]);
+        fprintf(stderr, "peers-failover: the target does not route to '%s'\n", o->pair.id[0]);
         return -ETIMEDOUT;
     }
     return 0;
@@ -777,14 +570,13 @@ int main(int argc, char **argv)
 
     if (parse_options(argc, argv, &sh.opt) < 0)
         return 2;
-    if (zkurl_parse(sh.opt.zk, &u, &err) < 0) {
+    if (zkurl_parse(sh.opt.pair.zk, &u, &err) < 0) {
         fprintf(stderr, "peers-failover: %s\n", err.msg);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&sh.lock, NULL);
     pthread_cond_init(&sh.cond, NULL);
-    r.path = u.path;
     r.routed = xcalloc(sh.opt.rounds, sizeof(double));
     r.after_watch = xcalloc(sh.opt.rounds, sizeof(double));
     r.deleted = xcalloc(sh.opt.rounds, sizeof(double));
@@ -800,10 +592,7 @@ int main(int argc, char **argv)
         if (rc == 0)
             summarize(&r);
     }
-    if (r.zh)
-        zookeeper_close(r.zh); /* the ephemeral znodes go with the session */
-    for (int i = 0; i < 2; i++)
-        free(r.m[i].json);
+    master_pair_done(&r.pair); /* the ephemeral znodes go with the session */
     free(ld);
     free(r.routed);
     free(r.after_watch);

@@ -14,7 +14,8 @@ PEERS_TOOLS = bench/peers-failover
 EXTRA_PROGRAMS += $(PEERS_TOOLS)
 CLEANFILES += $(PEERS_TOOLS)
 
-bench_peers_failover_SOURCES = bench/peers-failover.c bench/benchutil.c bench/benchutil.h
+bench_peers_failover_SOURCES = bench/peers-failover.c bench/benchutil.c bench/benchutil.h \
+	bench/masterpair.c bench/masterpair.h bench/zkreg.c bench/zkreg.h
 bench_peers_failover_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(ZK_CFLAGS)
 bench_peers_failover_LDADD = $(LEADERD_LIBS)
 

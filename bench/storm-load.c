@@ -47,6 +47,8 @@
 #include "config.h"
 
 #include "benchutil.h"
+#include "procstat.h"
+#include "zkreg.h"
 #include "base/errbuf.h"
 #include "base/mem.h"
 #include "base/strbuf.h"
@@ -56,8 +58,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -112,10 +112,8 @@ struct client {
 
 /* What the ZooKeeper threads record. */
 struct zkside {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int state;
-    atomic_int_fast64_t t_watch, t_deleted;
+    struct zkreg_watch watch;
+    atomic_int_fast64_t t_deleted;
     atomic_int delete_rc;
 };
 
@@ -295,50 +293,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* ---- /proc ------------------------------------------------------------ */
 
-/* Reads a "Key: N kB" line of /proc/PID/status; -1 if absent. */
-static long status_kb(long pid, const char *key)
-{
-    char path[64], line[256];
-    size_t klen = strlen(key);
-    long kb = -1;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-            kb = strtol(line + klen + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return kb;
-}
-
-/* utime + stime of @pid (all its threads) in clock ticks, or -1. */
-static long long cpu_ticks(long pid)
-{
-    char path[64], buf[1024];
-    unsigned long long ut, st;
-    const char *p;
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (long long)(ut + st);
-}
-
 static void tcpext_read(struct tcpext *t)
 {
     char values[8192], *sn, *sv;
@@ -398,8 +352,8 @@ static void read_counters(const struct options *o, struct counters *c)
     c->drops = tcpext_get(&c->ext, "ListenDrops");
     c->syn_retrans = tcpext_get(&c->ext, "TCPSynRetrans");
     c->backlog_drops = backlog_drops();
-    c->cpu_ticks = o->pid ? cpu_ticks(o->pid) : -1;
-    c->rss_kb = o->pid ? status_kb(o->pid, "VmRSS") : -1;
+    c->cpu_ticks = o->pid ? proc_cpu_ticks(o->pid) : -1;
+    c->rss_kb = o->pid ? proc_status_kb(o->pid, "VmRSS") : -1;
 }
 
 /* Resets the peak RSS of @pid (Linux >= 4.0); whether that worked. */
@@ -702,27 +656,6 @@ static void run_retries(struct storm *s, int64_t now)
 
 /* ---- ZooKeeper ------------------------------------------------------- */
 
-static void on_session(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-    struct zkside *z = ctx;
-
-    if (type != ZOO_SESSION_EVENT)
-        return;
-    pthread_mutex_lock(&z->lock);
-    z->state = state;
-    pthread_cond_broadcast(&z->cond);
-    pthread_mutex_unlock(&z->lock);
-}
-
-static void on_children(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-    struct zkside *z = ctx;
-    int_fast64_t none = 0;
-
-    if (type == ZOO_CHILD_EVENT)
-        atomic_compare_exchange_strong(&z->t_watch, &none, (int_fast64_t)time_now_ns());
-}
-
 static void on_deleted(int rc, const void *data)
 {
     struct zkside *z = (struct zkside *)data;
@@ -735,43 +668,32 @@ static int zk_connect(struct storm *s)
 {
     struct zkurl u = {0};
     struct errbuf err = {{0}};
-    struct timespec deadline;
-    int rc = 0;
 
     if (zkurl_parse(s->opt.zk, &u, &err) < 0) {
         fprintf(stderr, "storm-load: %s\n", err.msg);
         return -EINVAL;
     }
     zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-    s->zh = zookeeper_init(u.hosts, on_session, ZK_SESSION_MS, NULL, &s->zk, 0);
+    s->zh = zkreg_connect(u.hosts, NULL, ZK_SESSION_MS, ZK_WAIT_S * 1000, &err);
     zkurl_done(&u);
-    if (!s->zh)
-        return -EIO;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += ZK_WAIT_S;
-    pthread_mutex_lock(&s->zk.lock);
-    while (s->zk.state != ZOO_CONNECTED_STATE && rc == 0)
-        rc = pthread_cond_timedwait(&s->zk.cond, &s->zk.lock, &deadline);
-    pthread_mutex_unlock(&s->zk.lock);
-    return rc == 0 ? 0 : -ETIMEDOUT;
+    return s->zh ? 0 : -EIO;
 }
 
 /* Watches the znode's parent, then deletes the znode (t0 just before). */
 static int start_storm(struct storm *s)
 {
     char *parent = xstrdup(s->opt.znode), *slash = strrchr(parent, '/');
-    struct String_vector children = {0, NULL};
+    struct errbuf err = {{0}};
     int rc;
 
     if (slash && slash != parent)
         *slash = '\0';
-    rc = zoo_wget_children(s->zh, parent, on_children, &s->zk, &children);
+    rc = zkreg_watch_group(s->zh, parent, &s->zk.watch, &err);
     free(parent);
-    if (rc != ZOK) {
-        fprintf(stderr, "storm-load: cannot watch the masters: %s\n", zerror(rc));
+    if (rc < 0) {
+        fprintf(stderr, "storm-load: %s\n", err.msg);
         return -EIO;
     }
-    deallocate_String_vector(&children);
     read_counters(&s->opt, &s->before);
     s->peak_known = s->opt.pid && reset_peak(s->opt.pid);
     s->in_storm = true;
@@ -855,34 +777,14 @@ static int storm(struct storm *s)
     fflush(stdout);
     run_until(s, s->t_done + (int64_t)s->opt.hold_ms * 1000000, false);
     if (s->opt.pid) {
-        s->after.cpu_ticks = cpu_ticks(s->opt.pid);
-        s->after.rss_kb = status_kb(s->opt.pid, "VmRSS");
-        s->rss_peak_kb = s->peak_known ? status_kb(s->opt.pid, "VmHWM") : -1;
+        s->after.cpu_ticks = proc_cpu_ticks(s->opt.pid);
+        s->after.rss_kb = proc_status_kb(s->opt.pid, "VmRSS");
+        s->rss_peak_kb = s->peak_known ? proc_status_kb(s->opt.pid, "VmHWM") : -1;
     }
     return 0;
 }
 
 /* ---- report ----------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile @p (0-100) of @n values (sorted here); NAN (printed
- * "nan") if none. */
-static double percentile(double *v, size_t n, double p)
-{
-    size_t rank;
-
-    if (n == 0)
-        return NAN;
-    qsort(v, n, sizeof(*v), cmp_double);
-    rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-    return v[rank == 0 ? 0 : rank - 1];
-}
 
 /* Milliseconds from the watch @tw to @t (0 = never: not collected). */
 static bool since(int64_t t, int64_t tw, double *ret)
@@ -901,14 +803,14 @@ struct dist {
 static void dist_print(const char *name, struct dist *d)
 {
     printf(" %s_n=%zu %s_p50_ms=%.3f %s_p99_ms=%.3f %s_max_ms=%.3f", name, d->n, name,
-           percentile(d->v, d->n, 50), name, percentile(d->v, d->n, 99), name,
-           percentile(d->v, d->n, 100));
+           bench_percentile(d->v, d->n, 50), name, bench_percentile(d->v, d->n, 99), name,
+           bench_percentile(d->v, d->n, 100));
 }
 
 /* The instant everything is measured from: the watch, else the delete's answer. */
 static int64_t watch_instant(const struct storm *s)
 {
-    int64_t tw = (int64_t)atomic_load(&s->zk.t_watch);
+    int64_t tw = (int64_t)atomic_load(&s->zk.watch.fired_ns);
 
     return tw ? tw : (int64_t)atomic_load(&s->zk.t_deleted);
 }
@@ -970,9 +872,9 @@ static void summarize(const struct storm *s)
     }
     printf("summary streams=%lu resubscribed=%lu failed=%lu watch_fired=%d watch_ns=%" PRId64
            " watch_ms=%.3f delete_ms=%.3f delete_rc=%d",
-           s->opt.streams, s->moved, s->opt.streams - s->moved, atomic_load(&s->zk.t_watch) != 0,
-           tw, (double)(tw - s->t0) / 1e6, td ? (double)(td - s->t0) / 1e6 : -1.0,
-           atomic_load(&s->zk.delete_rc));
+           s->opt.streams, s->moved, s->opt.streams - s->moved,
+           atomic_load(&s->zk.watch.fired_ns) != 0, tw, (double)(tw - s->t0) / 1e6,
+           td ? (double)(td - s->t0) / 1e6 : -1.0, atomic_load(&s->zk.delete_rc));
     print_times(s, tw);
     printf(" storm_ms=%.3f slow_connects=%lu error_status=%lu error_connect=%lu "
            "streams_with_error_status=%lu streams_retried=%lu stale=%lu lost=%lu ended_before=%lu "
@@ -1037,8 +939,6 @@ static void setup(struct storm *s)
              s->opt.old_id);
     snprintf(s->new_needle, sizeof(s->new_needle), "\"framework_id\":{\"value\":\"%s-",
              s->opt.new_id);
-    pthread_mutex_init(&s->zk.lock, NULL);
-    pthread_cond_init(&s->zk.cond, NULL);
 }
 
 static void teardown(struct storm *s)

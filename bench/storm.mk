@@ -13,7 +13,8 @@ STORM_TOOLS = bench/storm-load
 EXTRA_PROGRAMS += $(STORM_TOOLS)
 CLEANFILES += $(STORM_TOOLS)
 
-bench_storm_load_SOURCES = bench/storm-load.c bench/benchutil.c bench/benchutil.h
+bench_storm_load_SOURCES = bench/storm-load.c bench/benchutil.c bench/benchutil.h \
+	bench/procstat.c bench/procstat.h bench/zkreg.c bench/zkreg.h
 bench_storm_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(ZK_CFLAGS)
 bench_storm_load_LDADD = $(LEADERD_LIBS)
 

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "benchutil.h"
+#include "procstat.h"
 #include "base/mem.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -185,7 +186,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     return rc;
 }
 
-/* ---- samples and /proc ------------------------------------------------ */
+/* ---- samples --------------------------------------------------------- */
 
 static void samples_add(struct samples *s, int64_t v)
 {
@@ -212,47 +213,6 @@ static double percentile_ms(const struct samples *s, double p)
         return -1;
     i = (size_t)(p / 100.0 * (double)(s->n - 1) + 0.5);
     return (double)s->v[i] / 1e6;
-}
-
-/* Returns VmRSS of @pid in KiB, or -1. */
-static long read_rss_kb(long pid)
-{
-    char path[64], line[256];
-    long kb = -1;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    }
-    fclose(f);
-    return kb;
-}
-
-/* Returns utime+stime of @pid in clock ticks, or -1. */
-static long long read_cpu_ticks(long pid)
-{
-    char path[64], buf[1024];
-    unsigned long long ut, st;
-    const char *p;
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')'); /* the command name may hold spaces */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (long long)(ut + st);
 }
 
 /* ---- streams ---------------------------------------------------------- */
@@ -615,8 +575,8 @@ static void run(struct load *l, long *rss_open)
         if (!l->measuring && (l->opened + l->failed == l->opt.streams ||
                               now >= l->t0 + (int64_t)l->opt.open_timeout_s * 1000000000)) {
             open_phase_over(l, now);
-            *rss_open = l->opt.pid ? read_rss_kb(l->opt.pid) : -1;
-            cpu0 = l->opt.pid ? read_cpu_ticks(l->opt.pid) : -1;
+            *rss_open = l->opt.pid ? proc_status_kb(l->opt.pid, "VmRSS") : -1;
+            cpu0 = l->opt.pid ? proc_cpu_ticks(l->opt.pid) : -1;
         }
         if ((l->measuring && (now >= l->t_end || l->opened == 0)) || interrupted)
             break;
@@ -628,7 +588,7 @@ static void run(struct load *l, long *rss_open)
     l->t_end = now;
     l->cpu_pct = -1;
     if (cpu0 >= 0) {
-        long long cpu1 = read_cpu_ticks(l->opt.pid);
+        long long cpu1 = proc_cpu_ticks(l->opt.pid);
         double secs = (double)(l->t_end - l->t_measure) / 1e9;
 
         if (secs > 0 && cpu1 >= cpu0)
@@ -681,7 +641,7 @@ static void summarize(struct load *l, long rss_idle, long rss_open, struct summa
     r->open_p50 = percentile_ms(&l->open_lat, 50);
     r->open_p99 = percentile_ms(&l->open_lat, 99);
     r->cpu_pct = l->cpu_pct;
-    r->rss_end = l->opt.pid ? read_rss_kb(l->opt.pid) : -1;
+    r->rss_end = l->opt.pid ? proc_status_kb(l->opt.pid, "VmRSS") : -1;
     if (rss_idle >= 0 && rss_open >= 0 && l->opened)
         r->per_stream_kb = (double)(rss_open - rss_idle) / (double)l->opened;
 }
@@ -744,7 +704,7 @@ int main(int argc, char **argv)
         l.streams[i].fd = -1;
     l.request =
         bench_subscribe_request(l.opt.path, l.opt.target_text, "streamload", false, &l.request_len);
-    if (l.opt.pid && (rss_idle = read_rss_kb(l.opt.pid)) < 0) {
+    if (l.opt.pid && (rss_idle = proc_status_kb(l.opt.pid, "VmRSS")) < 0) {
         fprintf(stderr, "streamload: cannot read /proc/%ld/status\n", l.opt.pid);
         return 1;
     }

@@ -36,13 +36,13 @@
 #include "config.h"
 
 #include "benchutil.h"
+#include "masterpair.h"
+#include "zkreg.h"
 #include "base/mem.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
-#include "zk/masterinfo.h"
 #include "zk/zkurl.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -64,7 +64,6 @@
 
 #define MAX_ROUNDS    10000
 #define MAX_CLIENTS   20000
-#define ID_MAX        64
 #define ZK_SESSION_MS 10000
 #define WAIT_MS       30000 /* for ZooKeeper, the daemon, a change to reach everyone */
 #define MAX_BUFFERED  (1 << 20)
@@ -76,18 +75,9 @@ enum kind { K_POLL, K_EVENTS, K_CMD, K_COUNT };
 static const char *const kind_name[K_COUNT] = {"poll", "events", "cmd"};
 
 struct options {
-    const char *zk, *leader_cmd, *daemon_log;
-    struct sockaddr_in target;
-    char ids[2][ID_MAX];
-    unsigned long ports[2];
-    int n_masters;
+    struct pair_args pair;
+    const char *leader_cmd, *daemon_log;
     unsigned long changes, warmup, polls, events;
-};
-
-struct master {
-    const char *id;
-    char *json;      /* MasterInfo */
-    char znode[512]; /* full path of its current znode */
 };
 
 /* One waiting client; its fields after `fd` are the io thread's, except
@@ -109,16 +99,13 @@ struct shared {
     pthread_cond_t cond;
     struct options opt;
     atomic_bool stop;
-    int zk_state;
     struct client *clients;
     size_t n_clients, n_kind[K_COUNT];
     int ep;
     pid_t cmd_pid;
-    bool failed;       /* (lock) a client's connection ended */
-    int new_leader;    /* (lock) the master a change waits for, or -1 */
-    size_t n_got;      /* (lock) clients that saw it */
-    uint64_t tw;       /* (lock) our own watch fired */
-    bool watch_active; /* (lock) */
+    bool failed;    /* (lock) a client's connection ended */
+    int new_leader; /* (lock) the master a change waits for, or -1 */
+    size_t n_got;   /* (lock) clients that saw it */
 };
 
 /* ---- options ---------------------------------------------------------- */
@@ -126,46 +113,24 @@ struct shared {
 static void usage(FILE *f)
 {
     fprintf(
-        f, "Usage: watch-probe --zk URL --target HOST:PORT --master ID=PORT --master ID=PORT "
-           "[OPTIONS]\n"
-           "Leader changes in ZooKeeper, timed until the daemon's waiting clients hear of them.\n\n"
-           "  --zk URL            where to register the masters (zk://hosts/path)\n"
-           "  --target HOST:PORT  mesos-leaderd following that path\n"
-           "  --master ID=PORT    a bench/backend on 127.0.0.1:PORT started with --id ID\n"
-           "                      (twice; the first one leads at the start)\n"
-           "  --changes N         measured leader changes (default 20)\n"
-           "  --warmup N          leader changes first made and not counted (default 2)\n"
-           "  --polls N           long-poll clients (default 1)\n"
-           "  --events N          server-sent event clients (default 1)\n"
-           "  --leader-cmd PATH   also run PATH --watch --zk URL (mesos-leader)\n"
-           "  --daemon-log FILE   the daemon's log (debug level) for its own times\n"
-           "  -h, --help          print this help\n");
+        f,
+        "Usage: watch-probe --zk URL --target HOST:PORT --master ID=PORT --master ID=PORT "
+        "[OPTIONS]\n"
+        "Leader changes in ZooKeeper, timed until the daemon's waiting clients hear of them.\n\n"
+        "%s"
+        "  --changes N         measured leader changes (default 20)\n"
+        "  --warmup N          leader changes first made and not counted (default 2)\n"
+        "  --polls N           long-poll clients (default 1)\n"
+        "  --events N          server-sent event clients (default 1)\n"
+        "  --leader-cmd PATH   also run PATH --watch --zk URL (mesos-leader)\n"
+        "  --daemon-log FILE   the daemon's log (debug level) for its own times\n"
+        "  -h, --help          print this help\n",
+        PAIR_ARGS_HELP);
 }
 
-static int parse_master(const char *arg, struct options *o)
-{
-    const char *eq = strchr(arg, '=');
-
-    if (o->n_masters == 2 || !eq || eq == arg || (size_t)(eq - arg) >= ID_MAX ||
-        bench_parse_ulong(eq + 1, 65535, &o->ports[o->n_masters]) < 0)
-        return -EINVAL;
-    memcpy(o->ids[o->n_masters], arg, (size_t)(eq - arg));
-    o->ids[o->n_masters][eq - arg] = '\0';
-    o->n_masters++;
-    return 0;
-}
-
-static int parse_option(int ch, const char *arg, struct options *o, bool *have_target)
+static int parse_option(int ch, const char *arg, struct options *o)
 {
     switch (ch) {
-    case 'z':
-        o->zk = arg;
-        return 0;
-    case 't':
-        *have_target = true;
-        return bench_parse_target(arg, &o->target);
-    case 'm':
-        return parse_master(arg, o);
     case 'n':
         return bench_parse_ulong(arg, MAX_ROUNDS, &o->changes);
     case 'w':
@@ -184,7 +149,7 @@ static int parse_option(int ch, const char *arg, struct options *o, bool *have_t
         usage(stdout);
         exit(0);
     default:
-        return -EINVAL;
+        return pair_args_option(&o->pair, ch, arg);
     }
 }
 
@@ -201,16 +166,14 @@ static int parse_options(int argc, char **argv, struct options *o)
                                              {"daemon-log", required_argument, NULL, 'l'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    bool have_target = false;
     int ch, rc = 0;
 
     *o = (struct options){.changes = 20, .warmup = 2, .polls = 1, .events = 1};
     while (rc == 0 && (ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-        rc = parse_option(ch, optarg, o, &have_target);
+        rc = parse_option(ch, optarg, o);
     if (rc == 0 &&
-        (optind != argc || !o->zk || !have_target || o->n_masters != 2 || o->changes == 0 ||
-         strcmp(o->ids[0], o->ids[1]) == 0 || o->polls + o->events + (o->leader_cmd != NULL) == 0 ||
-         o->polls + o->events > MAX_CLIENTS))
+        (optind != argc || !pair_args_complete(&o->pair) || o->changes == 0 ||
+         o->polls + o->events + (o->leader_cmd != NULL) == 0 || o->polls + o->events > MAX_CLIENTS))
         rc = -EINVAL;
     if (rc < 0)
         usage(stderr);
@@ -228,8 +191,8 @@ static int leader_in_document(const struct options *o, const char *doc)
         return -1;
     p += strlen("\"leader\":{\"id\":\"");
     for (int i = 0; i < 2; i++) {
-        size_t n = strlen(o->ids[i]);
-        if (strncmp(p, o->ids[i], n) == 0 && p[n] == '"')
+        size_t n = strlen(o->pair.id[i]);
+        if (strncmp(p, o->pair.id[i], n) == 0 && p[n] == '"')
             return i;
     }
     return -1;
@@ -260,27 +223,6 @@ static void observe(struct shared *sh, struct client *c, uint64_t index, int lea
 static void observe_document(struct shared *sh, struct client *c, const char *doc, uint64_t now)
 {
     observe(sh, c, index_in_document(doc), leader_in_document(&sh->opt, doc), now);
-}
-
-/* Length of a complete chunked body at @p, or 0 while it is incomplete. */
-static size_t chunked_length(const char *p, size_t len)
-{
-    size_t off = 0;
-
-    for (;;) {
-        const char *lf = memchr(p + off, '\n', len - off);
-        unsigned long size;
-
-        if (!lf)
-            return 0;
-        size = strtoul(p + off, NULL, 16);
-        off = (size_t)(lf - p) + 1;
-        if (size == 0)
-            return len - off >= 2 ? off + 2 : 0;
-        if (len - off < size + 2)
-            return 0;
-        off += size + 2;
-    }
 }
 
 static int send_text(int fd, const char *text)
@@ -320,7 +262,7 @@ static int parse_poll(struct shared *sh, struct client *c, uint64_t now)
             return -EPROTO;
         if ((v = bench_header(c->in.data, hlen, "Content-Length", &vlen)) != NULL)
             blen = strtoul(v, NULL, 10);
-        else if ((blen = chunked_length(c->in.data + hlen, c->in.len - hlen)) == 0)
+        else if ((blen = bench_chunked_length(c->in.data + hlen, c->in.len - hlen)) == 0)
             return 0;
         if (c->in.len - hlen < blen)
             return 0;
@@ -392,7 +334,7 @@ static int parse_lines(struct shared *sh, struct client *c, uint64_t now)
         colon = strrchr(c->in.data, ':');
         port = colon ? strtoul(colon + 1, NULL, 10) : 0;
         for (int i = 0; i < 2; i++)
-            if (port && port == sh->opt.ports[i])
+            if (port && port == sh->opt.pair.port[i])
                 leader = i;
         observe(sh, c, 0, leader, now);
         strbuf_consume(&c->in, (size_t)(lf - c->in.data) + 1);
@@ -489,7 +431,7 @@ static int open_http_client(struct shared *sh, struct client *c)
                                      "Accept: text/event-stream\r\n\r\n";
     int rc;
 
-    c->fd = connect_target(&sh->opt.target);
+    c->fd = connect_target(&sh->opt.pair.target);
     if (c->fd < 0)
         return c->fd;
     rc = c->kind == K_POLL ? send_poll(sh, c) : send_text(c->fd, events_req);
@@ -500,7 +442,7 @@ static int open_http_client(struct shared *sh, struct client *c)
 static int open_cmd_client(struct shared *sh, struct client *c)
 {
     char watch[] = "--watch", zk[] = "--zk";
-    char *argv[] = {(char *)sh->opt.leader_cmd, watch, zk, (char *)sh->opt.zk, NULL};
+    char *argv[] = {(char *)sh->opt.leader_cmd, watch, zk, (char *)sh->opt.pair.zk, NULL};
     posix_spawn_file_actions_t fa;
     int pipefd[2], rc;
 
@@ -563,17 +505,6 @@ static void close_clients(struct shared *sh)
 
 /* ---- waiting ---------------------------------------------------------------- */
 
-static void deadline_in(struct timespec *ts, unsigned ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 /* Whether every client names @leader (the HTTP ones in a document of at
  * least @index); under the lock. */
 static bool all_name(const struct shared *sh, int leader, uint64_t index)
@@ -593,117 +524,13 @@ static int wait_all_name(struct shared *sh, int leader, uint64_t index)
     struct timespec deadline;
     int rc = 0;
 
-    deadline_in(&deadline, WAIT_MS);
+    bench_deadline_in(&deadline, WAIT_MS);
     pthread_mutex_lock(&sh->lock);
     while (rc == 0 && !sh->failed && !all_name(sh, leader, index))
         rc = pthread_cond_timedwait(&sh->cond, &sh->lock, &deadline);
     rc = sh->failed ? -EPIPE : rc ? -ETIMEDOUT : 0;
     pthread_mutex_unlock(&sh->lock);
     return rc;
-}
-
-/* ---- ZooKeeper ---------------------------------------------------------- */
-
-static void on_session(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-    struct shared *sh = ctx;
-
-    if (type != ZOO_SESSION_EVENT)
-        return;
-    pthread_mutex_lock(&sh->lock);
-    sh->zk_state = state;
-    pthread_cond_broadcast(&sh->cond);
-    pthread_mutex_unlock(&sh->lock);
-}
-
-static void on_children(zhandle_t *zh, int type, int state, const char *path, void *ctx)
-{
-    struct shared *sh = ctx;
-    uint64_t now = time_now_ns();
-
-    if (type != ZOO_CHILD_EVENT)
-        return;
-    pthread_mutex_lock(&sh->lock);
-    if (sh->watch_active && sh->tw == 0)
-        sh->tw = now;
-    pthread_mutex_unlock(&sh->lock);
-}
-
-static zhandle_t *zk_connect(struct shared *sh, const char *hosts)
-{
-    struct timespec deadline;
-    zhandle_t *zh;
-    int rc = 0;
-
-    zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-    zh = zookeeper_init(hosts, on_session, ZK_SESSION_MS, NULL, sh, 0);
-    if (!zh)
-        return NULL;
-    deadline_in(&deadline, WAIT_MS);
-    pthread_mutex_lock(&sh->lock);
-    while (rc == 0 && sh->zk_state != ZOO_CONNECTED_STATE)
-        rc = pthread_cond_timedwait(&sh->cond, &sh->lock, &deadline);
-    pthread_mutex_unlock(&sh->lock);
-    if (rc != 0) {
-        zookeeper_close(zh);
-        return NULL;
-    }
-    return zh;
-}
-
-/* Creates @path and its ancestors (persistent). */
-static int zk_create_path(zhandle_t *zh, const char *path)
-{
-    char *p = xstrdup(path);
-    int rc = ZOK;
-
-    for (char *s = p + 1; *s && (rc == ZOK || rc == ZNODEEXISTS); s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        rc = zoo_create(zh, p, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
-        *s = '/';
-    }
-    if (rc == ZOK || rc == ZNODEEXISTS)
-        rc = zoo_create(zh, p, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
-    free(p);
-    return rc == ZOK || rc == ZNODEEXISTS ? 0 : -EIO;
-}
-
-static int zk_register(zhandle_t *zh, const char *path, struct master *m)
-{
-    char *node = xasprintf("%s/json.info_", path);
-    int rc = zoo_create(zh, node, m->json, (int)strlen(m->json), &ZOO_OPEN_ACL_UNSAFE,
-                        ZOO_EPHEMERAL | ZOO_SEQUENCE, m->znode, (int)sizeof(m->znode));
-
-    free(node);
-    if (rc != ZOK) {
-        fprintf(stderr, "watch-probe: cannot register %s: %s\n", m->id, zerror(rc));
-        return -EIO;
-    }
-    return 0;
-}
-
-static char *master_json(const char *id, unsigned port)
-{
-    struct master_info mi = {0};
-    struct in_addr a;
-    char *json;
-
-    inet_pton(AF_INET, "127.0.0.1", &a);
-    mi.id = xstrdup(id);
-    mi.ip = a.s_addr;
-    mi.port = port;
-    mi.pid = xasprintf("master@127.0.0.1:%u", port);
-    mi.hostname = xstrdup("127.0.0.1");
-    mi.version = xstrdup("1.11.0");
-    mi.has_address = true;
-    mi.address.hostname = xstrdup("127.0.0.1");
-    mi.address.ip = xstrdup("127.0.0.1");
-    mi.address.port = (int32_t)port;
-    json = masterinfo_to_json(&mi);
-    masterinfo_done(&mi);
-    return json;
 }
 
 /* ---- the daemon's own view ---------------------------------------------- */
@@ -741,26 +568,17 @@ static int fetch_document(const struct sockaddr_in *sa, struct strbuf *doc)
     return rc;
 }
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* Polls the daemon (every 10 ms, at most WAIT_MS) until its document names
  * @leader as the leader and lists @standby with an address; returns that
  * document's index, or 0 on timeout. */
 static uint64_t wait_daemon(const struct shared *sh, int leader, const struct master *standby)
 {
-    const char *base = strrchr(standby->znode, '/');
+    const char *base = zkreg_member_name(standby->znode);
     uint64_t deadline = time_now_ns() + (uint64_t)WAIT_MS * 1000000u, index = 0;
     struct strbuf doc = {0};
 
-    base = base ? base + 1 : standby->znode;
     while (index == 0 && time_now_ns() < deadline) {
-        if (fetch_document(&sh->opt.target, &doc) == 0 &&
+        if (fetch_document(&sh->opt.pair.target, &doc) == 0 &&
             leader_in_document(&sh->opt, doc.data) == leader) {
             const char *p = strstr(doc.data, base);
             const char *brace = p ? strchr(p, '}') : NULL;
@@ -769,7 +587,7 @@ static uint64_t wait_daemon(const struct shared *sh, int leader, const struct ma
                 index = index_in_document(doc.data);
         }
         if (index == 0)
-            sleep_ms(10);
+            bench_sleep_ms(10);
     }
     strbuf_done(&doc);
     return index;
@@ -828,9 +646,7 @@ static void daemon_times(const char *path, long off, uint64_t *watch, uint64_t *
 
 struct run {
     struct shared *sh;
-    zhandle_t *zh;
-    const char *path; /* the parent znode of the masters */
-    struct master m[2];
+    struct master_pair pair;
 };
 
 /* What one change measured; times in ns (CLOCK_MONOTONIC). */
@@ -839,46 +655,37 @@ struct change {
     uint64_t *got;                                             /* per client */
 };
 
-/* Deletes @old's znode; waits until every client names @next. */
-static int change_leader(struct run *r, const struct master *old, int next, struct change *ch)
+/* Deletes master @old's znode; waits until every client names the other. */
+static int change_leader(struct run *r, int old, struct change *ch)
 {
     struct shared *sh = r->sh;
-    struct String_vector children = {0, NULL};
     struct timespec deadline, real;
-    int rc = zoo_wget_children(r->zh, r->path, on_children, sh, &children), wrc = 0;
+    int rc = master_pair_watch(&r->pair), wrc = 0;
 
-    if (rc != ZOK) {
-        fprintf(stderr, "watch-probe: cannot watch '%s': %s\n", r->path, zerror(rc));
-        return -EIO;
-    }
-    deallocate_String_vector(&children);
+    if (rc < 0)
+        return rc;
     pthread_mutex_lock(&sh->lock);
     for (size_t i = 0; i < sh->n_clients; i++)
         sh->clients[i].got_ns = 0;
     sh->n_got = 0;
-    sh->new_leader = next;
-    sh->tw = 0;
-    sh->watch_active = true;
+    sh->new_leader = 1 - old;
     pthread_mutex_unlock(&sh->lock);
     ch->t0 = time_now_ns();
-    rc = zoo_delete(r->zh, old->znode, -1);
+    rc = master_pair_delete(&r->pair, old);
     ch->t1 = time_now_ns();
     clock_gettime(CLOCK_REALTIME, &real);
     ch->real_t1 = (uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec;
-    deadline_in(&deadline, WAIT_MS);
+    bench_deadline_in(&deadline, WAIT_MS);
     pthread_mutex_lock(&sh->lock);
-    while (rc == ZOK && wrc == 0 && !sh->failed && sh->n_got < sh->n_clients)
+    while (rc == 0 && wrc == 0 && !sh->failed && sh->n_got < sh->n_clients)
         wrc = pthread_cond_timedwait(&sh->cond, &sh->lock, &deadline);
     sh->new_leader = -1;
-    sh->watch_active = false;
-    ch->tw = sh->tw;
+    ch->tw = atomic_load(&r->pair.watch.fired_ns);
     for (size_t i = 0; i < sh->n_clients; i++)
         ch->got[i] = sh->clients[i].got_ns;
     pthread_mutex_unlock(&sh->lock);
-    if (rc != ZOK) {
-        fprintf(stderr, "watch-probe: cannot delete '%s': %s\n", old->znode, zerror(rc));
-        return -EIO;
-    }
+    if (rc < 0)
+        return rc;
     return sh->failed ? -EPIPE : wrc ? -ETIMEDOUT : 0;
 }
 
@@ -942,7 +749,7 @@ static int run_changes(struct run *r)
     int cur = 0, rc = 0;
 
     for (unsigned long i = 0; rc == 0 && i < o->warmup + o->changes; i++) {
-        uint64_t index = wait_daemon(sh, cur, &r->m[1 - cur]);
+        uint64_t index = wait_daemon(sh, cur, &r->pair.m[1 - cur]);
         long off;
 
         rc = index ? wait_all_name(sh, cur, index) : -ETIMEDOUT;
@@ -950,11 +757,11 @@ static int run_changes(struct run *r)
             fprintf(stderr,
                     "watch-probe: before change %lu, not every client names '%s' with "
                     "'%s' listed: %s\n",
-                    i + 1, o->ids[cur], r->m[1 - cur].znode, strerror(-rc));
+                    i + 1, o->pair.id[cur], r->pair.m[1 - cur].znode, strerror(-rc));
             break;
         }
         off = file_size(o->daemon_log);
-        rc = change_leader(r, &r->m[cur], 1 - cur, &ch);
+        rc = change_leader(r, cur, &ch);
         if (rc < 0) {
             fprintf(stderr, "watch-probe: change %lu did not reach every client: %s\n", i + 1,
                     strerror(-rc));
@@ -962,7 +769,7 @@ static int run_changes(struct run *r)
         }
         daemon_times(o->daemon_log, off, &ch.daemon_watch, &ch.daemon_switch);
         report_change(sh, i, &ch);
-        rc = zk_register(r->zh, r->path, &r->m[cur]); /* the standby of the next change */
+        rc = master_pair_register(&r->pair, cur); /* the standby of the next change */
         cur = 1 - cur;
     }
     free(ch.got);
@@ -977,25 +784,16 @@ static int setup(struct run *r, const struct zkurl *u)
 {
     const struct options *o = &r->sh->opt;
 
-    r->zh = zk_connect(r->sh, u->hosts);
-    if (!r->zh) {
-        fprintf(stderr, "watch-probe: cannot connect to ZooKeeper at '%s'\n", u->hosts);
+    r->pair = (struct master_pair){.prog = "watch-probe", .path = u->path};
+    master_pair_local(&r->pair, &o->pair);
+    zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+    if (master_pair_start(&r->pair, u->hosts, ZK_SESSION_MS, WAIT_MS) < 0)
         return -EIO;
-    }
-    if (zk_create_path(r->zh, r->path) < 0) {
-        fprintf(stderr, "watch-probe: cannot create '%s'\n", r->path);
-        return -EIO;
-    }
-    for (int i = 0; i < 2; i++) {
-        r->m[i].id = o->ids[i];
-        r->m[i].json = master_json(o->ids[i], (unsigned)o->ports[i]);
-        if (zk_register(r->zh, r->path, &r->m[i]) < 0)
-            return -EIO;
-    }
-    printf("watch-probe registered leader=%s standby=%s\n", r->m[0].znode, r->m[1].znode);
+    printf("watch-probe registered leader=%s standby=%s\n", r->pair.m[0].znode, r->pair.m[1].znode);
     fflush(stdout);
-    if (wait_daemon(r->sh, 0, &r->m[1]) == 0) {
-        fprintf(stderr, "watch-probe: the target does not name '%s' as the leader\n", o->ids[0]);
+    if (wait_daemon(r->sh, 0, &r->pair.m[1]) == 0) {
+        fprintf(stderr, "watch-probe: the target does not name '%s' as the leader\n",
+                o->pair.id[0]);
         return -ETIMEDOUT;
     }
     return 0;
@@ -1034,7 +832,7 @@ int main(int argc, char **argv)
 
     if (parse_options(argc, argv, &sh.opt) < 0)
         return 2;
-    if (zkurl_parse(sh.opt.zk, &u, &err) < 0) {
+    if (zkurl_parse(sh.opt.pair.zk, &u, &err) < 0) {
         fprintf(stderr, "watch-probe: %s\n", err.msg);
         return 2;
     }
@@ -1044,7 +842,6 @@ int main(int argc, char **argv)
     pthread_cond_init(&sh.cond, NULL);
     sh.new_leader = -1;
     sh.ep = -1;
-    r.path = u.path;
     rc = setup(&r, &u);
     if (rc == 0) {
         rc = start_clients(&sh, &io);
@@ -1056,10 +853,7 @@ int main(int argc, char **argv)
     if (io_started)
         pthread_join(io, NULL);
     close_clients(&sh);
-    if (r.zh)
-        zookeeper_close(r.zh); /* the ephemeral znodes go with the session */
-    for (int i = 0; i < 2; i++)
-        free(r.m[i].json);
+    master_pair_done(&r.pair); /* the ephemeral znodes go with the session */
     zkurl_done(&u);
     return rc == 0 ? 0 : 1;
 }

@@ -14,7 +14,8 @@ WATCH_TOOLS = bench/watch-probe
 EXTRA_PROGRAMS += $(WATCH_TOOLS)
 CLEANFILES += $(WATCH_TOOLS)
 
-bench_watch_probe_SOURCES = bench/watch-probe.c bench/benchutil.c bench/benchutil.h
+bench_watch_probe_SOURCES = bench/watch-probe.c bench/benchutil.c bench/benchutil.h \
+	bench/masterpair.c bench/masterpair.h bench/zkreg.c bench/zkreg.h
 bench_watch_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(ZK_CFLAGS)
 bench_watch_probe_LDADD = $(LEADERD_LIBS)
 

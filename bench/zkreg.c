@@ -1,66 +1,74 @@
-/* zkreg.c: registering a benchmark process as a Mesos master in ZooKeeper
- * (see zkreg.h). Uses the synchronous API of libzookeeper_mt. */
+/* zkreg.c: Mesos masters in ZooKeeper, as the benchmark programs register
+ * them (see zkreg.h). Uses the synchronous API of libzookeeper_mt. */
 #include "config.h"
 
 #include "zkreg.h"
+#include "benchutil.h"
 #include "base/mem.h"
+#include "base/timeutil.h"
+#include "zk/masterinfo.h"
 #include "zk/zkurl.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
 #define SESSION_TIMEOUT_MS 10000
-#define CONNECT_WAIT_S     15
+#define CONNECT_WAIT_MS    15000
 
 struct zkreg {
     zhandle_t *zh;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int state;      /* the last session state seen */
     char *znode;    /* the member znode created */
     int removal_fd; /* eventfd told when the znode goes, or -1 */
 };
 
-/* Session watcher: records the state and wakes up wait_connected(). */
+/* The session's watcher: nothing to do, zkreg_connect() polls the state. */
 static void on_session(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 {
-    struct zkreg *r = ctx;
-
-    if (type != ZOO_SESSION_EVENT)
-        return;
-    pthread_mutex_lock(&r->lock);
-    r->state = state;
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->lock);
 }
 
-static int wait_connected(struct zkreg *r)
+static int authenticate(zhandle_t *zh, const char *credentials, struct errbuf *err)
 {
-    struct timespec deadline;
-    int rc = 0;
+    int rc;
 
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += CONNECT_WAIT_S;
-    pthread_mutex_lock(&r->lock);
-    while (r->state != ZOO_CONNECTED_STATE && rc == 0) {
-        if (r->state == ZOO_AUTH_FAILED_STATE || r->state == ZOO_EXPIRED_SESSION_STATE)
-            rc = EACCES;
-        else
-            rc = pthread_cond_timedwait(&r->cond, &r->lock, &deadline);
-    }
-    pthread_mutex_unlock(&r->lock);
-    return -rc;
+    if (!credentials)
+        return 0;
+    rc = zoo_add_auth(zh, "digest", credentials, (int)strlen(credentials), NULL, NULL);
+    if (rc != ZOK)
+        return errbuf_set(err, -EACCES, "digest authentication failed: %s", zerror(rc));
+    return 0;
 }
 
-/* Creates every ancestor of @path and @path itself, as persistent znodes. */
-static int create_path(zhandle_t *zh, const char *path, struct errbuf *err)
+zhandle_t *zkreg_connect(const char *hosts, const char *credentials, int session_ms, int wait_ms,
+                         struct errbuf *err)
+{
+    uint64_t deadline = time_now_ms() + (uint64_t)wait_ms;
+    zhandle_t *zh = zookeeper_init(hosts, on_session, session_ms, NULL, NULL, 0);
+    int state;
+
+    if (!zh) {
+        errbuf_set(err, -errno, "zookeeper_init('%s') failed", hosts);
+        return NULL;
+    }
+    while ((state = zoo_state(zh)) != ZOO_CONNECTED_STATE && state != ZOO_AUTH_FAILED_STATE &&
+           state != ZOO_EXPIRED_SESSION_STATE && time_now_ms() < deadline)
+        bench_sleep_ms(10);
+    if (state != ZOO_CONNECTED_STATE)
+        errbuf_set(err, -ETIMEDOUT, "cannot connect to ZooKeeper at '%s'", hosts);
+    if (state != ZOO_CONNECTED_STATE || authenticate(zh, credentials, err) < 0) {
+        zookeeper_close(zh);
+        return NULL;
+    }
+    return zh;
+}
+
+int zkreg_create_path(zhandle_t *zh, const char *path, struct errbuf *err)
 {
     char *prefix = xstrdup(path);
     int rc = ZOK;
@@ -82,11 +90,11 @@ static int create_path(zhandle_t *zh, const char *path, struct errbuf *err)
     return (rc == ZOK || rc == ZNODEEXISTS) ? 0 : -EIO;
 }
 
-static int create_member(zhandle_t *zh, const char *path, const char *data, char *ret_path,
-                         size_t size, struct errbuf *err)
+int zkreg_create_member(zhandle_t *zh, const char *path, const char *json, char *ret_path,
+                        size_t size, struct errbuf *err)
 {
     char *node = xasprintf("%s/json.info_", path);
-    int rc = zoo_create(zh, node, data, (int)strlen(data), &ZOO_OPEN_ACL_UNSAFE,
+    int rc = zoo_create(zh, node, json, (int)strlen(json), &ZOO_OPEN_ACL_UNSAFE,
                         ZOO_EPHEMERAL_SEQUENTIAL, ret_path, (int)size);
 
     if (rc != ZOK)
@@ -95,16 +103,56 @@ static int create_member(zhandle_t *zh, const char *path, const char *data, char
     return rc == ZOK ? 0 : -EIO;
 }
 
-static int authenticate(struct zkreg *r, const char *credentials, struct errbuf *err)
+static void on_group(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 {
+    struct zkreg_watch *w = ctx;
+    uint64_t none = 0;
+
+    if (type == ZOO_CHILD_EVENT)
+        atomic_compare_exchange_strong(&w->fired_ns, &none, time_now_ns());
+}
+
+int zkreg_watch_group(zhandle_t *zh, const char *path, struct zkreg_watch *w, struct errbuf *err)
+{
+    struct String_vector children = {0, NULL};
     int rc;
 
-    if (!credentials)
-        return 0;
-    rc = zoo_add_auth(r->zh, "digest", credentials, (int)strlen(credentials), NULL, NULL);
+    atomic_store(&w->fired_ns, 0);
+    rc = zoo_wget_children(zh, path, on_group, w, &children);
+
     if (rc != ZOK)
-        return errbuf_set(err, -EACCES, "digest authentication failed: %s", zerror(rc));
+        return errbuf_set(err, -EIO, "cannot watch '%s': %s", path, zerror(rc));
+    deallocate_String_vector(&children);
     return 0;
+}
+
+char *zkreg_master_json(const char *id, const char *ip, unsigned port, const char *version)
+{
+    struct master_info mi = {0};
+    struct in_addr a;
+    char *json;
+
+    inet_pton(AF_INET, ip, &a);
+    mi.id = xstrdup(id);
+    mi.ip = a.s_addr;
+    mi.port = port;
+    mi.pid = xasprintf("master@%s:%u", ip, port);
+    mi.hostname = xstrdup(ip);
+    mi.version = xstrdup(version);
+    mi.has_address = true;
+    mi.address.hostname = xstrdup(ip);
+    mi.address.ip = xstrdup(ip);
+    mi.address.port = (int32_t)port;
+    json = masterinfo_to_json(&mi);
+    masterinfo_done(&mi);
+    return json;
+}
+
+const char *zkreg_member_name(const char *znode)
+{
+    const char *slash = strrchr(znode, '/');
+
+    return slash ? slash + 1 : znode;
 }
 
 int zkreg_register(const char *url, const char *data, struct zkreg **ret, char *ret_path,
@@ -118,24 +166,11 @@ int zkreg_register(const char *url, const char *data, struct zkreg **ret, char *
         return rc;
     r = xcalloc(1, sizeof(*r));
     r->removal_fd = -1;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, NULL);
     zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-    r->zh = zookeeper_init(u.hosts, on_session, SESSION_TIMEOUT_MS, NULL, r, 0);
-    if (!r->zh) {
-        rc = errbuf_set(err, -errno, "zookeeper_init('%s') failed", u.hosts);
-        goto fail;
-    }
-    rc = wait_connected(r);
-    if (rc < 0) {
-        errbuf_set(err, rc, "cannot connect to ZooKeeper at '%s'", u.hosts);
-        goto fail;
-    }
-    rc = authenticate(r, u.credentials, err);
+    r->zh = zkreg_connect(u.hosts, u.credentials, SESSION_TIMEOUT_MS, CONNECT_WAIT_MS, err);
+    rc = r->zh ? zkreg_create_path(r->zh, u.path, err) : -EIO;
     if (rc == 0)
-        rc = create_path(r->zh, u.path, err);
-    if (rc == 0)
-        rc = create_member(r->zh, u.path, data, ret_path, size, err);
+        rc = zkreg_create_member(r->zh, u.path, data, ret_path, size, err);
     if (rc < 0)
         goto fail;
     r->znode = xstrdup(ret_path);
@@ -195,7 +230,5 @@ void zkreg_close(struct zkreg *r)
     if (r->zh)
         zookeeper_close(r->zh);
     free(r->znode);
-    pthread_cond_destroy(&r->cond);
-    pthread_mutex_destroy(&r->lock);
     free(r);
 }
