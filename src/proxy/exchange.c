@@ -286,8 +286,9 @@ static bool on_header_line(void *owner, const char *line, size_t len)
     case HEAD_DONE:
         if (ex->ans.plan == PLAN_STREAM)
             start_relay(ex);
-        else if (ex->ans.plan == PLAN_BUFFER && ex->ans.content_length > 0 && !ex->req.head)
-            bufq_reserve(&ex->ans.data, (size_t)ex->ans.content_length); /* one allocation */
+        else if (ex->ans.plan == PLAN_BUFFER) /* one allocation */
+            bufq_reserve(&ex->ans.data,
+                         policy_body_reserve(ex->ans.status, ex->ans.content_length, ex->req.head));
         return true;
     case HEAD_MORE:
         break;

@@ -26,6 +26,13 @@ enum answer_plan policy_answer_plan(int status, int64_t content_length, bool sub
     return PLAN_BUFFER;
 }
 
+size_t policy_body_reserve(int status, int64_t content_length, bool head)
+{
+    if (bodiless(status, head) || content_length <= 0)
+        return 0;
+    return content_length > POLICY_BUFFER_MAX ? POLICY_BUFFER_MAX : (size_t)content_length;
+}
+
 static bool starts_with(const char *body, size_t len, const char *prefix)
 {
     size_t n = strlen(prefix);

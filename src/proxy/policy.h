@@ -40,6 +40,11 @@ enum answer_plan {
  * a HEAD (its answer has no body, whatever its length says). */
 enum answer_plan policy_answer_plan(int status, int64_t content_length, bool subscribe, bool head);
 
+/* How many bytes to set aside for the body of an answer read whole: its
+ * announced length, none when the answer has no body (HEAD, 1xx, 204, 304,
+ * whatever the length says), never more than POLICY_BUFFER_MAX. */
+size_t policy_body_reserve(int status, int64_t content_length, bool head);
+
 /* What a master's 503 means, from the start of its body. */
 enum verdict_503 {
     V503_NO_LEADER,  /* "No leader elected": it disagrees with ZooKeeper, try again */

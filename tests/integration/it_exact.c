@@ -1057,6 +1057,41 @@ START_TEST(descriptor_limit_raised_and_warned)
 }
 END_TEST
 
+/* --- a bodiless answer announcing a huge length --------------------------------- */
+
+static void serve_bodiless_huge(struct it_script_conn *c, void *arg)
+{
+    static const char no_content[] =
+        "HTTP/1.1 204 No Content\r\nContent-Length: 1000000000000000\r\n\r\n";
+    static const char not_modified[] =
+        "HTTP/1.1 304 Not Modified\r\nContent-Length: 1000000000000000\r\n\r\n";
+    struct it_script_request r;
+
+    (void)arg;
+    while (it_script_read_request(c, &r) == 0) {
+        bool modified = strcmp(r.target, "/304") != 0;
+        it_script_request_done(&r);
+        if (!it_script_write(c, modified ? no_content : not_modified,
+                             modified ? sizeof(no_content) - 1 : sizeof(not_modified) - 1))
+            return;
+    }
+}
+
+/* A 204 or 304 may carry any Content-Length: there is no body to hold. The
+ * daemon once set aside the announced length (a petabyte) and aborted. */
+START_TEST(bodiless_answer_huge_length)
+{
+    struct it_scripted s = scripted_start(serve_bodiless_huge, NULL, "127.0.0.1", NULL);
+
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(it_request("GET", it_url(s.d, "/master/flags"), NULL, NULL, NULL), 204);
+        ck_assert_int_eq(it_request("GET", it_url(s.d, "/304"), NULL, NULL, NULL), 304);
+    }
+    ck_assert_int_eq(it_request("GET", it_url(s.d, "/leaderd/health"), NULL, NULL, NULL), 200);
+    it_scripted_stop(&s);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {post_not_resent_native,
@@ -1072,6 +1107,7 @@ int main(void)
                                   burst_counted_once,
                                   streams_at_descriptor_limit,
                                   descriptor_limit_raised_and_warned,
+                                  bodiless_answer_huge_length,
                                   NULL};
     int timeout = nofile_limit() > 4096 ? 1800 : 120;
 

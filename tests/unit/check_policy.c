@@ -28,6 +28,20 @@ START_TEST(answer_plans)
 }
 END_TEST
 
+/* A bodiless answer announcing a huge length reserves nothing (it once
+ * made the daemon try to allocate the announced petabyte and abort). */
+START_TEST(body_reserves)
+{
+    ck_assert_uint_eq(policy_body_reserve(200, 1000, false), 1000);
+    ck_assert_uint_eq(policy_body_reserve(200, POLICY_BUFFER_MAX + 1, false), POLICY_BUFFER_MAX);
+    ck_assert_uint_eq(policy_body_reserve(200, -1, false), 0);
+    ck_assert_uint_eq(policy_body_reserve(200, 1000, true), 0);
+    ck_assert_uint_eq(policy_body_reserve(204, 1000000000000000ll, false), 0);
+    ck_assert_uint_eq(policy_body_reserve(304, 1000000000000000ll, false), 0);
+    ck_assert_uint_eq(policy_body_reserve(101, 10, false), 0);
+}
+END_TEST
+
 START_TEST(verdicts_503)
 {
     const char *no_leader = "No leader elected";
@@ -154,6 +168,7 @@ END_TEST
 int main(void)
 {
     const TTest *const tests[] = {answer_plans,
+                                  body_reserves,
                                   verdicts_503,
                                   resending,
                                   request_bodies,
