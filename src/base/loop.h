@@ -64,7 +64,10 @@ void loop_io_remove(struct loop *loop, struct loop_io *io);
 /* Initialises a timer (not armed). */
 void loop_timer_init(struct loop_timer *timer, loop_timer_fn fn, void *data);
 
-/* Arms (or re-arms) @timer to fire in @delay_ms milliseconds. */
+/* Arms (or re-arms) @timer to fire in @delay_ms milliseconds. A timer armed
+ * from a timer's callback with 0 ms fires at the next iteration, after the
+ * loop has read its descriptors (the loop's time of this iteration is older):
+ * the way to cut long work into batches. */
 void loop_timer_arm_ms(struct loop *loop, struct loop_timer *timer, uint64_t delay_ms);
 
 /* Arms (or re-arms) @timer at the monotonic time @at_ns. */

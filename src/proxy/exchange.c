@@ -97,7 +97,9 @@ static void end_stale_streams(struct loop_timer *timer)
         if (ex->att.epoch == p->leader->epoch)
             continue;
         if (ended++ == STALE_BATCH) {
-            loop_timer_arm_at(p->loop, timer, loop_now_ns(p->loop));
+            /* Due after this turn's timers (whose "now" is older): the
+             * loop reads its descriptors first. */
+            loop_timer_arm_ms(p->loop, timer, 0);
             return;
         }
         p->metrics.streams_ended_by_leader_change++;
@@ -109,7 +111,9 @@ static void end_stale_streams(struct loop_timer *timer)
  * end, parked calls wake. */
 static void leader_changed(struct proxy *p, const struct leader_snapshot *s, bool epoch_changed)
 {
-    if (epoch_changed && p->exchanges.streams.count > 0) {
+    /* An armed timer has more batches to come: they end the streams of
+     * every older leader, this change's too. */
+    if (epoch_changed && p->exchanges.streams.count > 0 && !loop_timer_armed(&p->stale_streams)) {
         loop_timer_init(&p->stale_streams, end_stale_streams, p);
         end_stale_streams(&p->stale_streams);
     }

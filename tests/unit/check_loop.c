@@ -272,6 +272,58 @@ START_TEST(hook_asked_by_another_runs_before_the_loop_sleeps)
 }
 END_TEST
 
+/* A timer that re-arms itself 0 ms ahead runs again only after the loop
+ * has read its descriptors: work cut into batches lets events in between
+ * (ending thousands of streams once ran every batch before any accept). */
+struct batches {
+    struct loop *loop;
+    struct loop_timer timer;
+    struct loop_io io;
+    int fd;
+    int batches_before_event;
+    bool event_seen;
+};
+
+static void on_batch(struct loop_timer *t)
+{
+    struct batches *b = t->data;
+
+    uint64_t one = 1;
+
+    if (b->batches_before_event == 0)
+        ck_assert_int_eq(write(b->fd, &one, sizeof(one)), sizeof(one)); /* the event */
+    if (!b->event_seen)
+        b->batches_before_event++;
+    if (b->batches_before_event < 5)
+        loop_timer_arm_ms(b->loop, t, 0);
+}
+
+static void on_batch_event(struct loop_io *io, uint32_t events)
+{
+    struct batches *b = io->data;
+
+    (void)events;
+    b->event_seen = true;
+    loop_stop(b->loop);
+}
+
+START_TEST(timer_rearmed_now_waits_for_events)
+{
+    struct batches b = {.loop = loop_new(), .fd = eventfd(0, EFD_NONBLOCK)};
+
+    ck_assert_int_eq(loop_io_add(b.loop, &b.io, b.fd, EPOLLIN, on_batch_event, &b), 0);
+    loop_timer_init(&b.timer, on_batch, &b);
+    loop_timer_arm_ms(b.loop, &b.timer, 0);
+    ck_assert_int_eq(loop_run(b.loop), 0);
+    ck_assert(b.event_seen);
+    ck_assert_int_le(b.batches_before_event, 1);
+    loop_timer_cancel(b.loop, &b.timer);
+    loop_io_remove(b.loop, &b.io);
+    close(b.fd);
+    loop_free(b.loop);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {timers_fire_in_deadline_order,
@@ -280,6 +332,7 @@ int main(void)
                                   removed_watcher_gets_no_pending_event,
                                   hooks_unbounded_and_removable,
                                   hook_asked_by_another_runs_before_the_loop_sleeps,
+                                  timer_rearmed_now_waits_for_events,
                                   NULL};
 
     return unit_run(unit_suite("loop", tests));
