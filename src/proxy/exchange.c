@@ -610,6 +610,10 @@ static void on_body_complete(struct exchange *ex)
 
     if (ex->client)
         clients_set_busy(ex->client, true);
+    if (ex->p->draining) { /* its head came before the daemon began to stop */
+        fail(ex, 503, "stopping", "mesos-leaderd is stopping", 1);
+        return;
+    }
     ex->req.subscribe = route_is_subscribe(ex->req.path, ct, ex->req.body.data, ex->req.body.len);
     ex->budget.deadline_ns = ms_from_now(ex, ex->p->cfg.retry_budget_ms);
     if (!share_request(ex))
@@ -713,28 +717,44 @@ void exchange_end_streams(struct proxy *p, const char *why)
         relay_end_stream(list_entry(n, struct exchange, node), why);
 }
 
+/* Cut off at the end of the drain: say so rather than hang up (its joiners,
+ * if it leads a read, get the same below). A call at the master that must
+ * not go twice is not invited to be sent again: it may have taken effect. */
+static void cut_off(struct exchange *ex)
+{
+    struct list released;
+    bool may_have_acted = ex->state == EX_UPSTREAM && !ex->req.resendable;
+
+    list_init(&released);
+    share_release(ex, &released);
+    while (list_first(&released))
+        registry_delist(list_entry(list_first(&released), struct exchange, node));
+    registry_delist(ex);
+    registry_stop_upstream(ex);
+    if (may_have_acted)
+        answer_error(ex, 502, "stopped_mid_call",
+                     "mesos-leaderd stopped while the master was answering: the call may have "
+                     "taken effect",
+                     0);
+    else
+        answer_error(ex, 503, "stopping", "mesos-leaderd is stopping", 1);
+}
+
 void exchange_abort_all(struct proxy *p)
 {
     struct list_node *n, *tmp;
 
     list_for_each_safe (n, tmp, &p->exchanges.all) {
         struct exchange *ex = list_entry(n, struct exchange, all_node);
-        if (!ex->suspended || ex->client_gone)
+        /* An answer being relayed that libmicrohttpd is not waiting for
+         * now would wait for it later: it ends too. */
+        bool relaying = ex->state == EX_RELAYING && !ex->relay.detached;
+        if (ex->client_gone || (!ex->suspended && !relaying))
             continue;
-        if (ex->state == EX_UPSTREAM || ex->state == EX_WAITING) {
-            /* Cut off at the end of the drain: say so rather than hang up
-             * (its joiners, if it leads a read, get the same below). */
-            struct list released;
-            list_init(&released);
-            share_release(ex, &released);
-            while (list_first(&released))
-                registry_delist(list_entry(list_first(&released), struct exchange, node));
-            registry_delist(ex);
-            registry_stop_upstream(ex);
-            answer_error(ex, 503, "stopping", "mesos-leaderd is stopping", 1);
-        } else {
+        if (ex->state == EX_UPSTREAM || ex->state == EX_WAITING)
+            cut_off(ex);
+        else
             abandon(ex);
-        }
     }
 }
 

@@ -92,6 +92,7 @@ void proxy_free(struct proxy *p)
 {
     if (!p)
         return;
+    p->draining = true; /* requests libmicrohttpd still reads get 503 at once */
     if (p->clients)
         clients_stop_accepting(p->clients);
     if (p->front) {
@@ -99,8 +100,10 @@ void proxy_free(struct proxy *p)
         /* libmicrohttpd must not be stopped with suspended connections. */
         exchange_abort_all(p);
         share_done(p);
-        for (int i = 0; i < 10 && p->exchanges.all.count > 0; i++)
+        for (int i = 0; i < 10 && p->exchanges.all.count > 0; i++) {
             front_run(p->front);
+            exchange_abort_all(p);
+        }
         /* Stopping it completes every request (freeing exchanges) and
          * releases the clients it still has. */
         front_free(p->front);

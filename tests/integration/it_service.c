@@ -880,6 +880,70 @@ START_TEST(reload_adds_and_removes_clusters)
 }
 END_TEST
 
+struct master_count {
+    struct it_master *m;
+    int n;
+};
+
+static bool master_received(void *arg)
+{
+    struct master_count *c = arg;
+
+    return it_master_request_count(c->m) >= c->n;
+}
+
+/* Removing a cluster while its master holds calls: a GET with a second one
+ * pipelined behind it, and a POST. The daemon once parsed the pipelined
+ * request while stopping the cluster, suspended it, and libmicrohttpd
+ * aborted the whole process. The GET may go again: 503 with Retry-After; the
+ * POST may have taken effect: 502, no invitation to send it again. */
+START_TEST(removed_cluster_with_calls_in_flight)
+{
+    static const char get_twice[] = "GET /master/flags HTTP/1.1\r\nHost: b\r\n\r\n"
+                                    "GET /master/flags HTTP/1.1\r\nHost: b\r\n\r\n";
+    static const char post[] = "POST /master/teardown HTTP/1.1\r\nHost: b\r\n"
+                               "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    struct cl cls[2];
+    char *dir = harness_mkdtemp("it-clusters"), conf[512], *body, *answer = NULL;
+    struct proc *d;
+    int get_fd, post_fd;
+
+    cl_start(&cls[0], "a", "a-1");
+    cl_start(&cls[1], "b", "b-1");
+    it_master_faults(cls[1].m, "{\"delay_ms\":20000}");
+    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
+    write_clusters(conf, cls, 2);
+    d = daemon_with_env(NULL, (const char *[]){"--config", conf, NULL});
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR, "ready on", IT_TIMEOUT_MS, NULL), 0);
+    get_fd = it_connect(cls[1].port);
+    post_fd = it_connect(cls[1].port);
+    ck_assert_int_eq(write(get_fd, get_twice, sizeof(get_twice) - 1), sizeof(get_twice) - 1);
+    ck_assert_int_eq(write(post_fd, post, sizeof(post) - 1), sizeof(post) - 1);
+    ck_assert(wait_until(master_received, &(struct master_count){cls[1].m, 2}, IT_TIMEOUT_MS));
+    write_clusters(conf, cls, 1);
+    proc_signal(d, SIGHUP);
+    ck_assert_int_eq(it_read_answer(get_fd, IT_TIMEOUT_MS, &answer, NULL), 503);
+    ck_assert_ptr_nonnull(strstr(answer, "Retry-After: 1"));
+    free(answer);
+    ck_assert_int_eq(it_read_answer(post_fd, IT_TIMEOUT_MS, &answer, NULL), 502);
+    ck_assert_ptr_nonnull(strstr(answer, "stopped_mid_call"));
+    ck_assert_ptr_null(strstr(answer, "Retry-After"));
+    free(answer);
+    ck_assert_int_eq(
+        proc_wait_output(d, PROC_STDERR, "configuration reloaded: 1 cluster", IT_TIMEOUT_MS, NULL),
+        0);
+    ck_assert_int_eq(get(cls[0].base, "/master/state", &body), 200); /* a goes on */
+    free(body);
+    close(get_fd);
+    close(post_fd);
+    ck_assert_int_eq(proc_stop(d), 0);
+    for (int i = 0; i < 2; i++)
+        cl_stop(&cls[i]);
+    harness_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 /* Socket activation with several clusters: each takes the socket whose
  * FileDescriptorName= is its name (its own listen value is not used). */
 START_TEST(socket_activation_by_name)
@@ -947,6 +1011,7 @@ int main(void)
                                   test_config_clusters,
                                   two_clusters_one_daemon,
                                   reload_adds_and_removes_clusters,
+                                  removed_cluster_with_calls_in_flight,
                                   socket_activation_by_name,
                                   NULL};
 
