@@ -199,13 +199,21 @@ static void abandon(struct exchange *ex)
     registry_resume(ex);
 }
 
-/* The client closed its side. */
+/* The client's connection broke: no answer can reach it. A client that
+ * only closed its sending side (EPOLLRDHUP alone: a half-close, or a close
+ * we cannot tell from one until we write) still gets its answer, as from
+ * the master itself; the call goes on within its timeouts. */
 static void on_client_event(struct loop_io *io, uint32_t events)
 {
     struct exchange *ex = io->data;
 
-    if (!ex->client_gone && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+    if (ex->client_gone)
+        return;
+    if (events & (EPOLLHUP | EPOLLERR))
         abandon(ex);
+    else if (events & EPOLLRDHUP)
+        log_debug("the client of %s %s closed its sending side; the answer still goes to it",
+                  ex->req.method ? ex->req.method : "?", ex->req.target);
 }
 
 /* --- retries --------------------------------------------------------------- */

@@ -800,6 +800,34 @@ START_TEST(idle_client_connection_closed)
 }
 END_TEST
 
+/* A client that closes its sending side after its request (a half-close)
+ * still gets the answer, as from the master itself: the daemon once took it
+ * for gone and dropped the call, a POST the master may have acted on. */
+START_TEST(half_closed_client_gets_answer)
+{
+    static const char *const requests[] = {
+        "GET /master/flags HTTP/1.0\r\n\r\n",
+        "POST /master/teardown HTTP/1.0\r\nContent-Type: application/json\r\n"
+        "Content-Length: 2\r\n\r\n{}",
+    };
+    struct pair p = pair_start(NULL, NULL);
+
+    /* Long enough for the daemon to watch the waiting client. */
+    it_master_faults(p.leader, "{\"delay_ms\":1500}");
+    for (size_t i = 0; i < 2; i++) {
+        int fd = it_connect(p.d->port);
+        char *answer = NULL;
+        ck_assert_int_eq(write(fd, requests[i], strlen(requests[i])), (ssize_t)strlen(requests[i]));
+        ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+        ck_assert_int_eq(it_read_answer(fd, IT_TIMEOUT_MS, &answer, NULL), 200);
+        free(answer);
+        close(fd);
+    }
+    ck_assert_int_eq(it_master_request_count_for(p.leader, "/master/teardown"), 1);
+    pair_stop(&p);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {paths_reach_only_the_leader,
@@ -825,6 +853,7 @@ int main(void)
                                   connection_cap,
                                   connection_cap_counts_streams,
                                   idle_client_connection_closed,
+                                  half_closed_client_gets_answer,
                                   NULL};
 
     return it_run(it_suite("proxy", tests, 60), 1);
