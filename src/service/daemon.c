@@ -161,14 +161,23 @@ static struct cluster *start_cluster(struct daemon *d, const struct cfg_cluster 
     return c;
 }
 
-/* Brings the clusters running in line with @next: new ones start, removed
- * ones stop (their calls in progress get 503), changed ones take their new
- * settings, and those whose settings did not change are not touched. */
+/* Brings the clusters running in line with @next: removed ones stop first
+ * (their calls in progress are answered, see proxy.h; a renamed cluster
+ * frees its address for its new name), new ones start, changed ones take
+ * their new settings, and those whose settings did not change are not
+ * touched. */
 static void apply_clusters(struct daemon *d, const struct cfg *next)
 {
     struct cluster **now = xcalloc(next->n_clusters ? next->n_clusters : 1, sizeof(*now));
     size_t n = 0;
 
+    for (size_t i = 0; i < d->n_clusters; i++) {
+        if (cfg_find_cluster(next, cluster_name(d->clusters[i])))
+            continue;
+        log_notice("cluster '%s' removed from the configuration: stopping it",
+                   cluster_name(d->clusters[i]));
+        cluster_stop(d->clusters[i]);
+    }
     for (size_t i = 0; i < next->n_clusters; i++) {
         const struct cfg_cluster *cfg = &next->clusters[i];
         struct cluster *c = running(d, cfg->name);
@@ -178,13 +187,6 @@ static void apply_clusters(struct daemon *d, const struct cfg *next)
             cluster_reconfigure(c, cfg);
         if (c)
             now[n++] = c;
-    }
-    for (size_t i = 0; i < d->n_clusters; i++) {
-        if (cfg_find_cluster(next, cluster_name(d->clusters[i])))
-            continue;
-        log_notice("cluster '%s' removed from the configuration: stopping it",
-                   cluster_name(d->clusters[i]));
-        cluster_stop(d->clusters[i]);
     }
     free(d->clusters);
     d->clusters = now;

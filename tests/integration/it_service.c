@@ -944,6 +944,39 @@ START_TEST(removed_cluster_with_calls_in_flight)
 }
 END_TEST
 
+/* A cluster renamed on reload keeps its address: the old name stops before
+ * the new one listens (it once failed with "Address already in use"). */
+START_TEST(renamed_cluster_keeps_address)
+{
+    struct cl c;
+    char *dir = harness_mkdtemp("it-clusters"), conf[512], *body;
+    struct proc *d;
+
+    cl_start(&c, "old", "r-1");
+    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
+    write_clusters(conf, &c, 1);
+    d = daemon_with_env(NULL, (const char *[]){"--config", conf, NULL});
+    ck_assert_int_eq(proc_wait_output(d, PROC_STDERR, "ready on", IT_TIMEOUT_MS, NULL), 0);
+    c.name = "new";
+    write_clusters(conf, &c, 1);
+    proc_output_mark(d, PROC_STDERR);
+    proc_signal(d, SIGHUP);
+    ck_assert_int_eq(
+        proc_wait_output(d, PROC_STDERR, "configuration reloaded: 1 cluster", IT_TIMEOUT_MS, NULL),
+        0);
+    ck_assert_int_eq(get(c.base, "/master/state", &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "\"r-1\""));
+    free(body);
+    body = proc_output(d, PROC_STDERR);
+    ck_assert_ptr_null(strstr(body, "in use"));
+    free(body);
+    ck_assert_int_eq(proc_stop(d), 0);
+    cl_stop(&c);
+    harness_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 /* Socket activation with several clusters: each takes the socket whose
  * FileDescriptorName= is its name (its own listen value is not used). */
 START_TEST(socket_activation_by_name)
@@ -1012,6 +1045,7 @@ int main(void)
                                   two_clusters_one_daemon,
                                   reload_adds_and_removes_clusters,
                                   removed_cluster_with_calls_in_flight,
+                                  renamed_cluster_keeps_address,
                                   socket_activation_by_name,
                                   NULL};
 
