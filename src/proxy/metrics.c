@@ -166,7 +166,7 @@ static void render_leader(struct exposition *x, const struct leader_snapshot *s)
 
     gauge(x, "leader_known", "1 when a leading master is known.", s->state == LEADER_KNOWN);
     counter(x, "leader_changes_total", "Leader changes seen in ZooKeeper.", s->changes);
-    gauge(x, "registered_masters", "Masters registered in the election group.", s->n_masters);
+    gauge(x, "registered_masters", "Masters registered in the election group.", s->n_registered);
     header(x, "zookeeper_session_state", "gauge",
            "1 for the current state of the ZooKeeper session.");
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)

@@ -152,7 +152,9 @@ const struct election_data *election_find(const struct election_view *v, const c
 
 size_t election_wanted(const struct election_view *v)
 {
-    return v->read_all ? v->n_members : (v->n_members ? 1 : 0);
+    if (!v->read_all)
+        return v->n_members ? 1 : 0;
+    return v->n_members < ELECTION_LIST_MAX ? v->n_members : ELECTION_LIST_MAX;
 }
 
 bool election_reads_complete(const struct election_view *v)
@@ -169,9 +171,12 @@ bool election_reads_complete(const struct election_view *v)
 
 static void fill_masters(const struct election_view *v, struct leader_snapshot *s)
 {
-    s->masters = xcalloc(v->n_members ? v->n_members : 1, sizeof(*s->masters));
-    s->n_masters = v->n_members;
-    for (size_t i = 0; i < v->n_members; i++) {
+    size_t n = v->n_members < ELECTION_LIST_MAX ? v->n_members : ELECTION_LIST_MAX;
+
+    s->masters = xcalloc(n ? n : 1, sizeof(*s->masters));
+    s->n_masters = n;
+    s->n_registered = v->n_members;
+    for (size_t i = 0; i < n; i++) {
         struct leader_master *m = &s->masters[i];
         const struct election_data *d = election_find(v, v->members[i].name);
         m->znode = xstrdup(v->members[i].name);

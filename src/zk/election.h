@@ -77,6 +77,12 @@ struct election_view {
     bool read_all; /* every member's data is wanted, not only the leader's */
 };
 
+/* At most this many members, from the lowest, are listed in a snapshot and
+ * have their data read (a Mesos cluster has a handful of masters: anyone
+ * who may create znodes under the election path must not make every daemon
+ * read and publish thousands). */
+#define ELECTION_LIST_MAX 64
+
 /* The data of @znode in @v, or NULL. */
 const struct election_data *election_find(const struct election_view *v, const char *znode);
 

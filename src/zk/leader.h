@@ -58,8 +58,9 @@ struct leader_snapshot {
     struct master_info info; /* KNOWN only */
     struct master_endpoint endpoint;
     char address[MASTERINFO_HOST_MAX + 10]; /* "host:port", KNOWN only */
-    struct leader_master *masters;          /* every member, in election order */
+    struct leader_master *masters; /* the first ELECTION_LIST_MAX members, in election order */
     size_t n_masters;
+    size_t n_registered; /* members of the election group, all of them */
     /* A full read finished since the session connected; or nothing is to be
      * waited for: ZooKeeper refused our credentials, or no session could be
      * established within the session timeout since the start. */

@@ -103,7 +103,7 @@ void report_status_json(const struct leader_snapshot *s, struct strbuf *out)
     strbuf_json_string(out, zk_session_name(s->session));
     json_field_string(out, "url", s->zk_url);
     json_field_string(out, "error", s->zk_error);
-    strbuf_puts(out, "},\"masters\":");
+    strbuf_printf(out, "},\"registered_masters\":%zu,\"masters\":", s->n_registered);
     report_masters_json(s, out);
     strbuf_puts(out, "}");
 }

@@ -56,6 +56,7 @@ struct tracker {
     int failed_handles;           /* handles in a row that never connected (deadline backoff) */
     uint64_t session_deadline_ms; /* 0: none; else give up on the session then */
     bool failure_unpublished;     /* conn_error changed since the last publication */
+    bool publish_due;             /* something changed: publish after this batch */
     uint64_t failure_published_ms;
     enum retry_kind retry;
     uint64_t retry_at_ms;
@@ -197,7 +198,7 @@ static char *reason_without_session(const struct tracker *t, const char *failure
 
 /* Publishes what we know now. With no usable session, there is no leader but
  * the identity of the last one is kept (see leader.h). */
-static void publish(struct tracker *t)
+static void publish_now(struct tracker *t)
 {
     struct leader_snapshot *s = leader_snapshot_new();
     struct election_view v = view_of(t);
@@ -228,6 +229,21 @@ static void publish(struct tracker *t)
                      (t->session == ZK_SESSION_NEVER_CONNECTED && t->gave_up_first);
     }
     leader_store_publish(t->store, s);
+}
+
+/* Publishes once the events at hand are handled: one snapshot for a batch of
+ * results, not one per member read. */
+static void publish(struct tracker *t)
+{
+    t->publish_due = true;
+}
+
+static void publish_if_due(struct tracker *t)
+{
+    if (t->publish_due) {
+        t->publish_due = false;
+        publish_now(t);
+    }
 }
 
 /* ---------------------------------------------------------------------------
@@ -684,7 +700,7 @@ static void *tracker_main(void *arg)
     bool stopping = false;
 
     open_handle(t);
-    publish(t);
+    publish_now(t);
     while (!stopping) {
         struct zk_event *ev = zk_events_wait(&t->events, next_deadline(t), &stopping);
         while (ev) {
@@ -696,8 +712,10 @@ static void *tracker_main(void *arg)
         }
         if (!stopping)
             run_timers(t);
+        publish_if_due(t);
     }
     close_handle(t);
+    publish_if_due(t);
     return NULL;
 }
 

@@ -7,6 +7,7 @@
 #include "unit/unit.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,6 +204,36 @@ START_TEST(decide_lowest_decoded_leads)
 }
 END_TEST
 
+/* Thousands of members (anyone who may create znodes under the path): only
+ * the first ELECTION_LIST_MAX are listed and have their data wanted; the
+ * count says how many there are. */
+START_TEST(decide_many_members_capped)
+{
+    enum { N = 4000 };
+    static char names_buf[N][32];
+    const char *names[N];
+    struct group g;
+    struct leader_snapshot *s;
+
+    for (int i = 0; i < N; i++) {
+        snprintf(names_buf[i], sizeof(names_buf[i]), "json.info_%010d", N - i);
+        names[i] = names_buf[i];
+    }
+    group_init(&g, names, N);
+    ck_assert_int_eq(group_read(&g, "json.info_0000000001", MASTER_JSON("m1", "10.0.0.1", 5050)),
+                     0);
+    s = group_decide(&g);
+    ck_assert_int_eq(s->state, LEADER_KNOWN);
+    ck_assert_uint_eq(s->n_registered, N);
+    ck_assert_uint_eq(s->n_masters, ELECTION_LIST_MAX);
+    ck_assert_str_eq(s->masters[ELECTION_LIST_MAX - 1].znode, "json.info_0000000064");
+    g.view.read_all = true;
+    ck_assert_uint_eq(election_wanted(&g.view), ELECTION_LIST_MAX);
+    leader_snapshot_unref(s);
+    group_done(&g);
+}
+END_TEST
+
 START_TEST(decide_electing_while_leader_unread)
 {
     const char *names[] = {"json.info_0000000002", "json.info_0000000001"};
@@ -316,6 +347,7 @@ END_TEST
 int main(void)
 {
     const TTest *const tests[] = {lowest_sequence_wins_across_labels,
+                                  decide_many_members_capped,
                                   numeric_not_string_order_and_gaps,
                                   non_numeric_children_skipped,
                                   past_two_to_the_31,
