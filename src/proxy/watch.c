@@ -141,7 +141,7 @@ static ssize_t read_events(void *cls, uint64_t pos, char *buf, size_t max)
                                    (uint64_t)ex->p->cfg.client_idle_timeout_s * 1000u,
                                    &event_stream_events, ex);
     ex->relay.detached = true;
-    ex->client->taken_over = true;
+    clients_taken_over(ex->client);
     registry_enlist(ex, &ex->p->watch.events);
     if (!loop_timer_armed(&ex->p->watch.keepalive))
         loop_timer_arm_ms(ex->p->loop, &ex->p->watch.keepalive, WATCH_KEEPALIVE_S * 1000u);
