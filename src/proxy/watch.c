@@ -86,10 +86,19 @@ static bool query_number(struct MHD_Connection *conn, const char *name, uint64_t
     return true;
 }
 
+/* A client that waits has sent its request: the idle timeout is not its
+ * own until it is answered (registry.c then makes it idle again). */
+static void mark_waiting(struct exchange *ex)
+{
+    if (ex->client)
+        clients_set_busy(ex->client, true);
+}
+
 static enum MHD_Result start_poll(struct exchange *ex, uint64_t after, uint64_t timeout_s)
 {
     if (timeout_s > WATCH_TIMEOUT_MAX_S)
         timeout_s = WATCH_TIMEOUT_MAX_S;
+    mark_waiting(ex);
     ex->state = EX_WAITING;
     ex->watch_after = after;
     registry_enlist(ex, &ex->p->watch.polls);
@@ -164,6 +173,7 @@ static enum MHD_Result start_events(struct exchange *ex, uint64_t last_seen)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    mark_waiting(ex);
     ex->state = EX_RELAYING;
     ex->watch_after = last_seen;
     metrics_count_status(&ex->p->metrics, 200);
