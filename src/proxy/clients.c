@@ -196,7 +196,9 @@ static void trim_heap(struct clients *cs)
 /* libmicrohttpd's idle timeout restarts with every byte, so a client that
  * trickles a request (slowloris) would hold its connection forever: each
  * request must arrive in full within the idle timeout instead. Deadlines
- * are set now + the timeout, so the idle list is in deadline order. */
+ * are set now + the timeout, so the idle list is in deadline order. Only a
+ * socket libmicrohttpd still has is shut down: once it closed its
+ * descriptor, the number may be another connection's. */
 static void on_sweep(struct loop_timer *timer)
 {
     struct clients *cs = timer->data;
@@ -207,9 +209,11 @@ static void on_sweep(struct loop_timer *timer)
         struct client *c = list_entry(n, struct client, idle_node);
         if (c->deadline_ns > now)
             break;
+        list_remove(&cs->idle, n); /* once */
+        if (c->taken_over || !c->conn)
+            continue;
         shutdown(c->fd, SHUT_RDWR); /* libmicrohttpd sees the end and closes it */
         cs->m->connections_timed_out++;
-        list_remove(&cs->idle, n); /* once */
     }
     trim_heap(cs);
     loop_timer_arm_ms(cs->loop, timer, SWEEP_INTERVAL_MS);
@@ -221,10 +225,16 @@ void clients_set_busy(struct client *c, bool busy)
 
     c->busy = busy;
     list_remove(&cs->idle, &c->idle_node);
-    if (busy)
+    if (busy || c->taken_over)
         return;
     c->deadline_ns = loop_now_ns(cs->loop) + cs->lim.idle_timeout_ms * 1000000u;
     list_push_back(&cs->idle, &c->idle_node);
+}
+
+void clients_taken_over(struct client *c)
+{
+    c->taken_over = true;
+    clients_set_busy(c, true);
 }
 
 void clients_release(struct client *c)

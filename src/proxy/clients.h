@@ -45,8 +45,8 @@ struct client {
     struct clients *owner;
     int fd;
     bool over_cap;   /* accepted past max-connections: answer 503 and close */
-    bool busy;       /* a request is being answered: no deadline */
-    bool taken_over; /* its socket left libmicrohttpd (see stream.h) */
+    bool busy;       /* a request is being answered, or waits: no deadline */
+    bool taken_over; /* its socket left libmicrohttpd: clients_taken_over() */
     void *conn;      /* libmicrohttpd's connection, while it has one */
     uint64_t deadline_ns;
     struct list_node node;      /* in owner->all */
@@ -74,9 +74,16 @@ void clients_set_limits(struct clients *cs, const struct clients_limits *lim);
 /* Stops accepting for good and closes the listener (a graceful stop). */
 void clients_stop_accepting(struct clients *cs);
 
-/* A request on @c was received in full (@busy) or answered (not busy: the
- * next one must arrive in full within the idle timeout). */
+/* A request on @c was received in full, or waits for something to answer
+ * with (@busy), or was answered (not busy: the next one must arrive in full
+ * within the idle timeout). */
 void clients_set_busy(struct client *c, bool busy);
+
+/* @c's socket was taken over from libmicrohttpd (see stream.h): a copy of
+ * it is ours, and libmicrohttpd closes @c->fd, a number that another
+ * connection may get next. From now on @c has no idle deadline (its stream
+ * has deadlines of its own); it stays counted until clients_release(). */
+void clients_taken_over(struct client *c);
 
 /* @c's socket is closed for good: forget it (and accept again if paused). */
 void clients_release(struct client *c);

@@ -605,7 +605,7 @@ static enum MHD_Result refuse_mid_body(struct exchange *ex)
         stream_out_new(ex->p->loop, fd, false, (uint64_t)ex->p->cfg.client_idle_timeout_s * 1000u,
                        &refusal_events, ex);
     ex->relay.detached = true;
-    ex->client->taken_over = true;
+    clients_taken_over(ex->client);
     stream_out_write_raw(ex->relay.out, answer.data, answer.len);
     stream_out_finish(ex->relay.out, true);
     strbuf_done(&answer);

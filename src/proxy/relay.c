@@ -123,7 +123,7 @@ static bool take_over(struct exchange *ex)
         stream_out_new(ex->p->loop, fd, !ex->req.http10,
                        (uint64_t)ex->p->cfg.client_idle_timeout_s * 1000u, &stream_events, ex);
     ex->relay.detached = true;
-    ex->client->taken_over = true;
+    clients_taken_over(ex->client);
     front_kick(ex->p->front); /* so that it cleans its connection up now */
     if (bufq_len(&ex->ans.data) > 0) {
         ex->p->metrics.bytes_downstream += bufq_len(&ex->ans.data);

@@ -86,10 +86,19 @@ static bool query_number(struct MHD_Connection *conn, const char *name, uint64_t
     return true;
 }
 
+/* A client that waits has sent its request: the idle timeout is not its
+ * own until it is answered (registry.c then makes it idle again). */
+static void mark_waiting(struct exchange *ex)
+{
+    if (ex->client)
+        clients_set_busy(ex->client, true);
+}
+
 static enum MHD_Result start_poll(struct exchange *ex, uint64_t after, uint64_t timeout_s)
 {
     if (timeout_s > WATCH_TIMEOUT_MAX_S)
         timeout_s = WATCH_TIMEOUT_MAX_S;
+    mark_waiting(ex);
     ex->state = EX_WAITING;
     ex->watch_after = after;
     registry_enlist(ex, &ex->p->watch.polls);
@@ -141,7 +150,7 @@ static ssize_t read_events(void *cls, uint64_t pos, char *buf, size_t max)
                                    (uint64_t)ex->p->cfg.client_idle_timeout_s * 1000u,
                                    &event_stream_events, ex);
     ex->relay.detached = true;
-    ex->client->taken_over = true;
+    clients_taken_over(ex->client);
     registry_enlist(ex, &ex->p->watch.events);
     if (!loop_timer_armed(&ex->p->watch.keepalive))
         loop_timer_arm_ms(ex->p->loop, &ex->p->watch.keepalive, WATCH_KEEPALIVE_S * 1000u);
@@ -164,6 +173,7 @@ static enum MHD_Result start_events(struct exchange *ex, uint64_t last_seen)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    mark_waiting(ex);
     ex->state = EX_RELAYING;
     ex->watch_after = last_seen;
     metrics_count_status(&ex->p->metrics, 200);

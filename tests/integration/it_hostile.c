@@ -266,10 +266,113 @@ START_TEST(connection_flood)
 }
 END_TEST
 
+/* --- sockets taken over from libmicrohttpd -------------------------------- */
+
+/* A client whose socket the daemon took over (an event stream, a 413 sent
+ * while the body still came) keeps the connection through a descriptor of
+ * its own; the number it had is free for the next client. */
+static const char *const takeover_args[] = {"--client-idle-timeout", "1s", "--max-body", "1KiB",
+                                            NULL};
+
+/* Reads from @fd until @needle has arrived, for at most @timeout_ms. */
+static bool read_until(int fd, const char *needle, int timeout_ms)
+{
+    char got[8192];
+    size_t len = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+    got[0] = '\0';
+    while (!strstr(got, needle)) {
+        ssize_t n;
+        if (len + 1 >= sizeof(got) || poll(&pfd, 1, timeout_ms) <= 0)
+            return false;
+        n = read(fd, got + len, sizeof(got) - 1 - len);
+        if (n <= 0)
+            return false;
+        len += (size_t)n;
+        got[len] = '\0';
+    }
+    return true;
+}
+
+/* Once the daemon holds only its own copy of the taken-over socket (at most
+ * @fds_before + 1 descriptors), a new client, given the number libmicrohttpd
+ * freed, makes a call the master answers after 2.5 s: past the first
+ * client's idle deadline (1 s). Returns the status it gets. */
+static long next_client_status(struct env *e, int fds_before)
+{
+    static const char call[] = "GET /master/flags HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    int fd;
+    long status;
+
+    ck_assert(it_daemon_wait_fds_at_most(e->d, fds_before + 1, IT_TIMEOUT_MS));
+    fd = it_connect(e->d->port);
+    ck_assert_int_eq(write(fd, call, sizeof(call) - 1), (ssize_t)sizeof(call) - 1);
+    status = it_read_answer(fd, IT_TIMEOUT_MS, NULL, NULL);
+    close(fd);
+    return status;
+}
+
+/* An event stream held past the idle timeout: the client connecting after
+ * it gets its answer (the idle deadline of the stream's client once shut
+ * down the socket that had its old number: the next client's). */
+START_TEST(event_stream_next_client_served)
+{
+    static const char sse[] = "GET /leaderd/v1/leader HTTP/1.1\r\nHost: x\r\n"
+                              "Accept: text/event-stream\r\n\r\n";
+    struct env e = env_start(takeover_args);
+    int fds_before, stream;
+
+    it_master_faults(e.m, "{\"delay_ms\":2500}");
+    fds_before = it_daemon_fds(e.d);
+    stream = it_connect(e.d->port);
+    ck_assert_int_eq(write(stream, sse, sizeof(sse) - 1), (ssize_t)sizeof(sse) - 1);
+    ck_assert(read_until(stream, "event: leader\n", IT_TIMEOUT_MS));
+    ck_assert_int_eq(next_client_status(&e, fds_before), 200);
+    ck_assert_int_eq(it_master_request_count_for(e.m, "/master/flags"), 1);
+    close(stream);
+    env_stop(&e);
+}
+END_TEST
+
+/* The same after a 413 sent while a chunked body still comes: the refused
+ * client keeps its connection open (the daemon reads and drops what it
+ * sends for 2 s) while the next client's call is answered. */
+START_TEST(refused_mid_body_next_client_served)
+{
+    static const char head[] =
+        "POST /api/v1/scheduler HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "800\r\n";
+    char chunk[2048];
+    struct env e = env_start(takeover_args);
+    int fds_before, refused;
+
+    it_master_faults(e.m, "{\"delay_ms\":2500}");
+    fds_before = it_daemon_fds(e.d);
+    refused = it_connect(e.d->port);
+    memset(chunk, 'a', sizeof(chunk));
+    ck_assert_int_eq(write(refused, head, sizeof(head) - 1), (ssize_t)sizeof(head) - 1);
+    ck_assert_int_eq(write(refused, chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
+    ck_assert_int_eq(it_read_answer(refused, IT_TIMEOUT_MS, NULL, NULL), 413);
+    ck_assert_int_eq(next_client_status(&e, fds_before), 200);
+    ck_assert_int_eq(it_master_request_count_for(e.m, "/master/flags"), 1);
+    ck_assert_int_eq(it_master_request_count_for(e.m, "/api/v1/scheduler"), 0);
+    close(refused);
+    env_stop(&e);
+}
+END_TEST
+
 int main(void)
 {
-    const TTest *const tests[] = {smuggling_refused, folding_and_bad_chunks, pipelining,
-                                  slowloris,         connection_flood,       NULL};
+    const TTest *const tests[] = {smuggling_refused,
+                                  folding_and_bad_chunks,
+                                  pipelining,
+                                  slowloris,
+                                  connection_flood,
+                                  event_stream_next_client_served,
+                                  refused_mid_body_next_client_served,
+                                  NULL};
 
     return it_run(it_suite("hostile", tests, 90), 1);
 }

@@ -24,16 +24,21 @@ struct env {
     struct it_daemon *d;
 };
 
-/* Two masters; the first leads. */
-static struct env env_start(void)
+/* Two masters; the first leads. The daemon gets @daemon_args (may be NULL). */
+static struct env env_start_with(const char *const *daemon_args)
 {
     struct env e = {.zk_url = it_new_zk_url()};
 
     e.m[0] = it_master_start(e.zk_url, "wa", NULL);
     e.m[1] = it_master_start(e.zk_url, "wb", NULL);
-    e.d = it_daemon_start(e.zk_url, NULL);
+    e.d = it_daemon_start(e.zk_url, daemon_args);
     it_daemon_wait_leader(e.d, e.m[0]);
     return e;
+}
+
+static struct env env_start(void)
+{
+    return env_start_with(NULL);
 }
 
 static void env_stop(struct env *e)
@@ -191,6 +196,32 @@ START_TEST(long_poll)
 }
 END_TEST
 
+/* A long poll is a request that has arrived: it waits for its own timeout
+ * (3 s) even past client-idle-timeout (1 s), and gets the unchanged
+ * document. Once answered, the kept-alive connection is idle again: left
+ * without a next request, it is closed. */
+START_TEST(long_poll_outlives_idle_timeout)
+{
+    static const char *const args[] = {"--client-idle-timeout", "1s", NULL};
+    struct env e = env_start_with(args);
+    long index = index_now(e.d);
+    char request[256], *answer = NULL;
+    bool closed = false;
+    int fd;
+
+    snprintf(request, sizeof(request),
+             "GET /leaderd/v1/leader?wait=%ld&timeout=3 HTTP/1.1\r\nHost: x\r\n\r\n", index);
+    fd = send_request(e.d, request);
+    ck_assert_int_eq(it_read_answer(fd, IT_TIMEOUT_MS, &answer, NULL), 200);
+    ck_assert_int_eq(body_index(answer), index);
+    free(answer);
+    ck_assert_int_eq(it_read_answer(fd, IT_TIMEOUT_MS, NULL, &closed), 0);
+    ck_assert(closed);
+    close(fd);
+    env_stop(&e);
+}
+END_TEST
+
 /* Server-sent events: the current document at once, then one event per
  * change with a higher id; Last-Event-ID naming the current document skips
  * it. The stream ends cleanly when the daemon stops. */
@@ -241,7 +272,8 @@ END_TEST
 
 int main(void)
 {
-    const TTest *const tests[] = {index_grows_with_changes, long_poll, server_sent_events, NULL};
+    const TTest *const tests[] = {index_grows_with_changes, long_poll,
+                                  long_poll_outlives_idle_timeout, server_sent_events, NULL};
 
     return it_run(it_suite("watch", tests, 240), 1);
 }
