@@ -88,14 +88,17 @@ static void on_leader(void *data, struct cluster *c, const struct leader_snapsho
     struct strbuf line = {0};
 
     status_line(d, &line);
-    if (!d->last_status || strcmp(d->last_status, line.data) != 0) {
+    /* No cluster (one being renamed stopped before its new name starts):
+     * an empty line. */
+    const char *text = line.data ? line.data : "";
+    if (!d->last_status || strcmp(d->last_status, text) != 0) {
         if (d->ready)
-            notify_status(line.data);
+            notify_status(text);
         free(d->last_status);
-        d->last_status = xstrdup(line.data);
+        d->last_status = xstrdup(text);
     }
     if (!d->stopping && d->n_clusters && every_cluster_led(d))
-        become_ready(d, line.data);
+        become_ready(d, text);
     strbuf_done(&line);
 }
 
@@ -161,6 +164,23 @@ static struct cluster *start_cluster(struct daemon *d, const struct cfg_cluster 
     return c;
 }
 
+/* Stops the clusters that @next does not have, and forgets them. */
+static void stop_removed(struct daemon *d, const struct cfg *next)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < d->n_clusters; i++) {
+        struct cluster *c = d->clusters[i];
+        if (cfg_find_cluster(next, cluster_name(c))) {
+            d->clusters[kept++] = c;
+            continue;
+        }
+        log_notice("cluster '%s' removed from the configuration: stopping it", cluster_name(c));
+        cluster_stop(c);
+    }
+    d->n_clusters = kept;
+}
+
 /* Brings the clusters running in line with @next: removed ones stop first
  * (their calls in progress are answered, see proxy.h; a renamed cluster
  * frees its address for its new name), new ones start, changed ones take
@@ -171,13 +191,7 @@ static void apply_clusters(struct daemon *d, const struct cfg *next)
     struct cluster **now = xcalloc(next->n_clusters ? next->n_clusters : 1, sizeof(*now));
     size_t n = 0;
 
-    for (size_t i = 0; i < d->n_clusters; i++) {
-        if (cfg_find_cluster(next, cluster_name(d->clusters[i])))
-            continue;
-        log_notice("cluster '%s' removed from the configuration: stopping it",
-                   cluster_name(d->clusters[i]));
-        cluster_stop(d->clusters[i]);
-    }
+    stop_removed(d, next);
     for (size_t i = 0; i < next->n_clusters; i++) {
         const struct cfg_cluster *cfg = &next->clusters[i];
         struct cluster *c = running(d, cfg->name);
