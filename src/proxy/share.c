@@ -29,7 +29,8 @@ struct cached {
     struct ex_answer ans; /* status, head, connection tokens, length */
     struct shared_body *body;
     uint64_t stored_ns;
-    struct list_node node; /* in p->share.cache, newest first */
+    uint64_t writes_at_send; /* writes answered when its call was sent */
+    struct list_node node;   /* in p->share.cache, newest first */
 };
 
 /* --- which reads ---------------------------------------------------------- */
@@ -107,7 +108,9 @@ static bool wants_fresh(struct MHD_Connection *conn)
     return cc && (strcasestr(cc, "no-cache") || strcasestr(cc, "no-store"));
 }
 
-/* Answers @ex from the cache when a fresh answer to @key is there. */
+/* Answers @ex from the cache when a fresh answer to @key is there, from a
+ * call sent after every write answered before @ex arrived
+ * (read-your-writes, as for joining a call). */
 static bool from_cache(struct exchange *ex, const char *key)
 {
     struct proxy *p = ex->p;
@@ -122,7 +125,7 @@ static bool from_cache(struct exchange *ex, const char *key)
             cached_free(p, c);
             continue;
         }
-        if (strcmp(c->key, key) != 0)
+        if (strcmp(c->key, key) != 0 || c->writes_at_send < ex->writes_seen)
             continue;
         p->metrics.shared_cached++;
         answer_copy(ex, &c->ans, c->body, (long)((now - c->stored_ns) / 1000000000u));
@@ -131,13 +134,16 @@ static bool from_cache(struct exchange *ex, const char *key)
     return false;
 }
 
+/* Keeps the answer to @call. Not one whose call went before a write that
+ * was answered since: every read from now on must see that write. */
 static void cache_keep(struct proxy *p, const struct shared_call *call, struct shared_body *b)
 {
     const struct ex_answer *a = &call->leader->ans;
     struct cached *c;
     struct list_node *n, *tmp;
 
-    if (p->cfg.state_cache_ttl_ms == 0 || a->status != 200)
+    if (p->cfg.state_cache_ttl_ms == 0 || a->status != 200 ||
+        call->writes_at_send < p->share.writes_done)
         return;
     list_for_each_safe (n, tmp, &p->share.cache) { /* one per key: the newest */
         struct cached *old = list_entry(n, struct cached, node);
@@ -153,6 +159,7 @@ static void cache_keep(struct proxy *p, const struct shared_call *call, struct s
     strbuf_append(&c->ans.connection, a->connection.data, a->connection.len);
     c->body = answer_body_ref(b);
     c->stored_ns = loop_now_ns(p->loop);
+    c->writes_at_send = call->writes_at_send;
     list_push_front(&p->share.cache, &c->node);
 }
 

@@ -20,7 +20,10 @@
  * The optional cache (`state-cache-ttl`) keeps the last 200 answer of each
  * such read for that long and serves it with an Age header; a request with
  * Cache-Control: no-cache bypasses it; a leader change or any forwarded
- * call other than GET/HEAD empties it. */
+ * call other than GET/HEAD empties it. Read-your-writes holds for it too: an
+ * answer is kept only when no write was answered while its call was on its
+ * way, and given only to requests that arrived before any write answered
+ * after its call was sent. */
 #ifndef MLD_SHARE_H
 #define MLD_SHARE_H
 

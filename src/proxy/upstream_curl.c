@@ -9,9 +9,12 @@
  * (CURLE_SEND_FAIL_REWIND: the call may have reached the master); such a
  * call without a body gets a fresh connection, which libcurl never retries.
  *
- * libcurl forbids removing a handle from inside its own callbacks: a call
- * aborted there (by its owner, or by another call's owner) is muted at once
- * and removed once libcurl returns. */
+ * libcurl forbids adding or removing a handle from inside its own
+ * callbacks: a call aborted there (by its owner, or by another call's owner)
+ * is muted at once and removed once libcurl returns; a call started there
+ * (a call whose answer turns out too big to share lets the reads that
+ * joined it make their own, from its header or write callback) is added
+ * once libcurl returns. */
 #include "config.h"
 
 #include "proxy/policy.h"
@@ -44,7 +47,8 @@ struct curl_call {
     const char *body;
     size_t body_len, body_off;
     unsigned config_gen;
-    struct list_node node; /* in e->calls, or e->dead once aborted */
+    struct list_node node; /* in e->waiting, e->calls, or e->dead once aborted */
+    struct list *list;     /* which */
 };
 
 struct curl_engine {
@@ -53,9 +57,10 @@ struct curl_engine {
     struct loop_timer timer;
     CURL *pool[POOL_MAX];
     unsigned pool_len;
-    unsigned in_multi; /* inside a libcurl call that may run callbacks */
-    struct list calls; /* running */
-    struct list dead;  /* aborted from inside libcurl, to remove */
+    unsigned in_multi;   /* inside a libcurl call that may run callbacks */
+    struct list waiting; /* started from inside libcurl, to add */
+    struct list calls;   /* running */
+    struct list dead;    /* aborted from inside libcurl, to remove */
 };
 
 static struct log_ratelimit curl_limit = LOG_RATELIMIT_INIT(60000, 5);
@@ -92,6 +97,15 @@ static enum upstream_result result_of(CURLcode rc, bool answered)
     }
 }
 
+/* Puts @call on @l, off any other. */
+static void call_move(struct curl_call *call, struct list *l)
+{
+    if (call->list)
+        list_remove(call->list, &call->node);
+    list_push_back(l, &call->node);
+    call->list = l;
+}
+
 static void call_free(struct curl_call *call)
 {
     struct curl_engine *e = call->e;
@@ -104,8 +118,7 @@ static void call_free(struct curl_call *call)
             curl_easy_cleanup(call->easy);
     }
     curl_slist_free_all(call->headers);
-    list_remove(&e->calls, &call->node);
-    list_remove(&e->dead, &call->node);
+    list_remove(call->list, &call->node);
     free(call);
 }
 
@@ -118,6 +131,35 @@ static void bury_dead(struct curl_engine *e)
         return;
     while ((n = list_first(&e->dead)))
         call_free(list_entry(n, struct curl_call, node));
+}
+
+/* Hands @call to libcurl. */
+static int add_call(struct curl_engine *e, struct curl_call *call)
+{
+    CURLMcode rc = curl_multi_add_handle(e->multi, call->easy);
+
+    call_move(call, &e->calls);
+    if (rc == CURLM_OK)
+        return 0;
+    log_ratelimited(&curl_limit, LOG_WARNING, "cannot start an upstream call: %s",
+                    curl_multi_strerror(rc));
+    return -EIO;
+}
+
+/* Adds what was started from inside libcurl, once outside it. */
+static void add_waiting(struct curl_engine *e)
+{
+    struct list_node *n;
+
+    while (!e->in_multi && (n = list_first(&e->waiting))) {
+        struct curl_call *call = list_entry(n, struct curl_call, node);
+        struct upstream_transfer *t = call->t;
+        if (add_call(e, call) == 0)
+            continue;
+        t->priv = NULL;
+        call_free(call);
+        upstream_call_finished(e->core, t, UPSTREAM_PROTOCOL, "libcurl refused the call", false);
+    }
 }
 
 static void collect(struct curl_engine *e)
@@ -157,6 +199,7 @@ static void socket_action(struct curl_engine *e, curl_socket_t fd, int mask)
     if (rc != CURLM_OK)
         log_ratelimited(&curl_limit, LOG_WARNING, "libcurl: %s", curl_multi_strerror(rc));
     bury_dead(e);
+    add_waiting(e);
     collect(e);
 }
 
@@ -402,7 +445,6 @@ static int curl_start(void *engine, struct upstream_transfer *t, const struct up
     struct curl_engine *e = engine;
     struct curl_call *call = xnew(struct curl_call);
     char url[320];
-    CURLMcode rc;
 
     *call = (struct curl_call){.e = e,
                                .t = t,
@@ -410,7 +452,7 @@ static int curl_start(void *engine, struct upstream_transfer *t, const struct up
                                .body = req->body,
                                .body_len = req->body_len,
                                .config_gen = e->core->config_gen};
-    list_push_back(&e->calls, &call->node);
+    call_move(call, &e->waiting);
     t->priv = call;
     snprintf(url, sizeof(url), "%s://%s/", e->core->https ? "https" : "http", req->address);
     call->headers = header_list(req);
@@ -426,9 +468,9 @@ static int curl_start(void *engine, struct upstream_transfer *t, const struct up
     /* A stream lives long and carries small records: a small buffer. */
     curl_easy_setopt(call->easy, CURLOPT_BUFFERSIZE, req->stream ? 4096L : 65536L);
     set_method_and_body(call->easy, req);
-    rc = curl_multi_add_handle(e->multi, call->easy);
-    if (rc != CURLM_OK) {
-        log_warning("cannot start an upstream call: %s", curl_multi_strerror(rc));
+    if (e->in_multi)
+        return 0; /* inside libcurl: added once it returns */
+    if (add_call(e, call) < 0) {
         call_free(call);
         t->priv = NULL;
         return -EIO;
@@ -447,8 +489,7 @@ static void curl_abort(void *engine, struct upstream_transfer *t)
         call_free(call);
         return;
     }
-    list_remove(&e->calls, &call->node);
-    list_push_back(&e->dead, &call->node);
+    call_move(call, &e->dead);
 }
 
 static void curl_unpause(void *engine, struct upstream_transfer *t)
@@ -460,6 +501,7 @@ static void curl_unpause(void *engine, struct upstream_transfer *t)
     curl_easy_pause(call->easy, CURLPAUSE_CONT);
     e->in_multi--;
     bury_dead(e);
+    add_waiting(e);
     collect(e);
 }
 
@@ -482,6 +524,7 @@ static void *curl_create(struct upstream_core *core)
         return NULL;
     }
     e->core = core;
+    list_init(&e->waiting);
     list_init(&e->calls);
     list_init(&e->dead);
     loop_timer_init(&e->timer, on_timer, e);
@@ -502,7 +545,7 @@ static void curl_destroy(void *engine)
 
     if (!e)
         return;
-    while ((n = list_first(&e->calls))) {
+    while ((n = list_first(&e->waiting)) || (n = list_first(&e->calls))) {
         struct curl_call *call = list_entry(n, struct curl_call, node);
         if (call->t)
             upstream_call_finished(e->core, call->t, UPSTREAM_OK, NULL, true);
