@@ -247,7 +247,8 @@ static const char *retry_message(enum retry_reason r)
     case RETRY_RECOVERING:
         return "the leading master has not finished recovery";
     case RETRY_REFUSED:
-        return "the leading master refused the connection";
+        return "no connection to the leading master (refused, or not within the connect "
+               "timeout)";
     case RETRY_DROPPED:
         return "the leading master closed the connection without answering";
     case RETRY_COUNT:

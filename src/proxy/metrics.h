@@ -12,7 +12,7 @@
 /* Why an upstream attempt failed. */
 enum upstream_error {
     UPSTREAM_ERR_CONNECT,  /* connection refused or unreachable */
-    UPSTREAM_ERR_TIMEOUT,  /* no answer in time (connect, headers, idle, total) */
+    UPSTREAM_ERR_TIMEOUT,  /* no answer in time (headers, idle, total) */
     UPSTREAM_ERR_PROTOCOL, /* not HTTP, bad chunking, truncated body */
     UPSTREAM_ERR_TLS,      /* TLS handshake or verification */
     UPSTREAM_ERR_BROKEN,   /* connection broke mid-response */

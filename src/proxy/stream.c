@@ -32,6 +32,7 @@ struct stream_out {
     bool linger;    /* ... after lingering */
     bool lingering;
     bool paused_writer;
+    bool gone_untold; /* broken before the owner could be told: the timer tells it */
     uint64_t write_timeout_ns;
     uint64_t last_progress_ns; /* when the client last took bytes */
     struct bufq backlog;
@@ -62,6 +63,11 @@ static void on_timer(struct loop_timer *timer)
     struct stream_out *s = timer->data;
     uint64_t due = s->last_progress_ns + s->write_timeout_ns;
 
+    if (s->gone_untold) {
+        s->gone_untold = false;
+        s->events->client_gone(s->owner);
+        return;
+    }
     if (s->lingering) {
         s->lingering = false;
         loop_io_remove(s->loop, &s->io);
@@ -183,8 +189,13 @@ struct stream_out *stream_out_new(struct loop *loop, int fd, bool chunked,
     /* Whatever libmicrohttpd corked (the headers) goes out now. */
     setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (loop_io_add(loop, &s->io, fd, EPOLLRDHUP, on_socket, s) < 0)
+    if (loop_io_add(loop, &s->io, fd, EPOLLRDHUP, on_socket, s) < 0) {
+        /* Nothing can be sent: the owner hears it from the loop, as it is
+         * still setting the stream up. */
         s->broken = true;
+        s->gone_untold = true;
+        loop_timer_arm_ms(loop, &s->timer, 0);
+    }
     return s;
 }
 

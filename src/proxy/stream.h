@@ -36,7 +36,9 @@ struct stream_events {
 
 /* Takes over @fd (a client socket; closed by stream_out_free()). @chunked
  * frames each write as an HTTP/1.1 chunk, else bytes go as they are. A
- * client that takes no byte for @write_timeout_ms while bytes wait is gone. */
+ * client that takes no byte for @write_timeout_ms while bytes wait is gone.
+ * A socket the loop cannot watch is gone at once: writes fail, and
+ * events.client_gone comes from the loop (never from inside this call). */
 struct stream_out *stream_out_new(struct loop *loop, int fd, bool chunked,
                                   uint64_t write_timeout_ms, const struct stream_events *events,
                                   void *owner);

@@ -77,7 +77,9 @@ static enum upstream_result result_of(CURLcode rc, bool answered)
     case CURLE_COULDNT_RESOLVE_HOST:
         return UPSTREAM_UNRESOLVED;
     case CURLE_OPERATION_TIMEDOUT:
-        return UPSTREAM_TIMEOUT;
+        /* Only CURLOPT_CONNECTTIMEOUT_MS is set: no connection (TCP or TLS)
+         * in time, nothing sent; the daemon's own timer bounds the rest. */
+        return UPSTREAM_REFUSED;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:

@@ -1,8 +1,9 @@
 /* upstream_native.c: the native engine (upstream_engine.h): HTTP/1.1 over
  * plain TCP to a master's IP address, driven by the event loop.
  *
- * A call on a kept-alive connection costs one sendmsg() for the request and
- * one recv() per arrival of the answer: the connection stays registered for
+ * A call on a kept-alive connection costs one recv(MSG_PEEK) to check that
+ * nothing came on it while idle, one sendmsg() for the request, and one
+ * recv() per arrival of the answer: the connection stays registered for
  * input while idle, so nothing is re-registered per call, and answers are
  * read into one buffer shared by all connections and handed on from there.
  * Only bytes the owner pauses on are copied.
@@ -15,7 +16,9 @@
  * A kept-alive connection that the master closed just as it was reused
  * fails before any byte of the answer. A call that may be sent twice (GET,
  * HEAD) is then sent once more on a new connection; any other ends with
- * UPSTREAM_DROPPED: its bytes may have reached the master. */
+ * UPSTREAM_DROPPED: its bytes may have reached the master. A connection
+ * not made at all (refused, unreachable, or not within the connect timeout)
+ * ends with UPSTREAM_REFUSED: nothing was sent. */
 #include "config.h"
 
 #include "proxy/http1.h"
@@ -140,8 +143,25 @@ static void on_idle_expired(struct loop_timer *timer)
     conn_free(timer->data);
 }
 
+/* Watches @c for input only (no system call when that is what it watches):
+ * false when the loop cannot. */
+static bool watch_input(struct upstream_conn *c)
+{
+    struct loop *loop = c->n->core->loop;
+
+    if (c->io.active)
+        return loop_io_modify(loop, &c->io, EPOLLIN) == 0;
+    return loop_io_add(loop, &c->io, c->fd, EPOLLIN, on_event, c) == 0;
+}
+
+/* Keeps @c for a next call. It stays watched, also when a pause had taken
+ * it out of the loop, so that a master closing it is seen at once. */
 static void idle_put(struct native_engine *n, struct upstream_conn *c)
 {
+    if (!watch_input(c)) {
+        conn_free(c);
+        return;
+    }
     c->reused = true;
     strbuf_done(&c->held);
     c->held_off = 0;
@@ -151,6 +171,19 @@ static void idle_put(struct native_engine *n, struct upstream_conn *c)
         conn_free(list_entry(list_last(&n->idle), struct upstream_conn, node));
 }
 
+/* Whether nothing came on idle @c that the loop has not seen yet: bytes
+ * nobody asked for (an extra answer) or the master's close, which may have
+ * arrived since the last epoll_wait(), even in the iteration that completed
+ * its answer. Either makes it useless: what came would be taken for the
+ * next call's answer. One recv() per reuse. */
+static bool idle_quiet(const struct upstream_conn *c)
+{
+    char byte;
+
+    return recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+           (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 static struct upstream_conn *idle_take(struct native_engine *n, const struct sockaddr *sa,
                                        socklen_t len)
 {
@@ -158,12 +191,16 @@ static struct upstream_conn *idle_take(struct native_engine *n, const struct soc
 
     list_for_each_safe (node, tmp, &n->idle) {
         struct upstream_conn *c = list_entry(node, struct upstream_conn, node);
-        if (c->sa_len == len && memcmp(&c->sa, sa, len) == 0 &&
-            c->config_gen == n->core->config_gen) {
-            unlink_conn(c);
-            loop_timer_cancel(n->core->loop, &c->timer);
-            return c;
+        if (c->sa_len != len || memcmp(&c->sa, sa, len) != 0 ||
+            c->config_gen != n->core->config_gen)
+            continue;
+        if (!idle_quiet(c)) {
+            conn_free(c);
+            continue;
         }
+        unlink_conn(c);
+        loop_timer_cancel(n->core->loop, &c->timer);
+        return c;
     }
     return NULL;
 }
@@ -229,9 +266,12 @@ static void complete(struct upstream_conn *c, bool clean)
 
 /* --- connecting and sending ---------------------------------------------- */
 
+/* No connection within the connect timeout: nothing was sent (a host that
+ * drops connection attempts), so the call ends as a refused one does, and
+ * any call may go again. */
 static void on_connect_timeout(struct loop_timer *timer)
 {
-    fail(timer->data, UPSTREAM_TIMEOUT, "Connection timed out");
+    fail(timer->data, UPSTREAM_REFUSED, "no connection within the connect timeout");
 }
 
 static void send_request(struct upstream_conn *c);

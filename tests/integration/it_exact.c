@@ -1,9 +1,8 @@
 /* it_exact.c: regression tests of proxy defects found by reading the code:
- * a POST sent twice, slow readers making the daemon buffer whole answers,
- * descriptor exhaustion, bytes owed to a client without a deadline, request
- * framing, proxy loops, connections counted twice, streams at the
- * descriptor limit. A real ZooKeeper, the stand-in master, and masters
- * scripted over raw TCP where the stand-in cannot misbehave as needed.
+ * a POST sent twice, a leader that drops connection attempts, slow readers making the daemon buffer
+ * whole answers, descriptor exhaustion, bytes owed to a client without a deadline, request framing,
+ * proxy loops, connections counted twice, streams at the descriptor limit. A real ZooKeeper, the
+ * stand-in master, and masters scripted over raw TCP where the stand-in cannot misbehave as needed.
  *
  * IT_EXACT_NOFILE=L sets the open-files limit of streams_at_descriptor_limit
  * (default 1024: 480 streams; 20000 is the full size: 9,968 streams), and
@@ -14,7 +13,9 @@
 #include "integration/itlib.h"
 #include "integration/itload.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -243,6 +244,97 @@ END_TEST
 START_TEST(post_not_resent_libcurl)
 {
     post_never_sent_twice("localhost");
+}
+END_TEST
+
+/* --- a leader that drops connection attempts ------------------------------ */
+
+/* A host that drops every SYN, played on 127.0.0.1: a listener whose queue
+ * (backlog 0) holds one connection that is never accepted. */
+struct blackhole {
+    int listen_fd, filler, port;
+};
+
+static void blackhole_start(struct blackhole *b)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+
+    b->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    b->filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_eq(bind(b->listen_fd, (struct sockaddr *)&sa, len), 0);
+    ck_assert_int_eq(listen(b->listen_fd, 0), 0);
+    ck_assert_int_eq(getsockname(b->listen_fd, (struct sockaddr *)&sa, &len), 0);
+    b->port = ntohs(sa.sin_port);
+    ck_assert_int_eq(connect(b->filler, (struct sockaddr *)&sa, len), 0); /* the queue is full */
+}
+
+static void blackhole_stop(struct blackhole *b)
+{
+    close(b->filler);
+    close(b->listen_fd);
+}
+
+static const char refused_retries[] = "mesos_leaderd_retries_total{reason=\"refused\"}";
+
+struct answer_or_retry {
+    struct http_stream *s;
+    struct it_daemon *d;
+};
+
+static bool answered_or_retried(void *arg)
+{
+    struct answer_or_retry *w = arg;
+
+    return http_stream_ended(w->s, NULL) || it_daemon_metric(w->d, refused_retries) > 0;
+}
+
+/* The leader's host drops connection attempts: a POST whose connection was
+ * not made within the connect timeout sent nothing, so it is tried again
+ * within the budget, as after a refused connection; once ZooKeeper names a
+ * leader that answers, it reaches that one, once. */
+START_TEST(connect_timeout_retried)
+{
+    static const char *const args[] = {
+        "--connect-timeout", "200ms", "--retry-tries", "10", "--retry-budget", "30s", NULL};
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    char *zk_url = it_new_zk_url(), *hole_node, *next_node, url[128];
+    struct zkh_client *zk = zkh_client_open(zkh_connect_string(it_zk()), NULL);
+    struct dropper dr = {0};
+    struct it_script *next = it_script_start(serve_dropper, &dr);
+    struct blackhole hole;
+    struct http_req req = {.method = "POST",
+                           .url = url,
+                           .headers = json,
+                           .body = "{\"type\":\"DECLINE\"}",
+                           .body_len = 17};
+    struct answer_or_retry w;
+
+    ck_assert_ptr_nonnull(zk);
+    blackhole_start(&hole);
+    hole_node = it_register_master(zk, zk_url, "127.0.0.1", hole.port, "blackhole");
+    w.d = it_daemon_start(zk_url, args);
+    it_daemon_wait_address(w.d, "127.0.0.1", hole.port);
+    snprintf(url, sizeof(url), "%s/api/v1/scheduler", w.d->base);
+    w.s = http_stream_open(&req);
+    ck_assert(wait_until(answered_or_retried, &w, IT_TIMEOUT_MS));
+    ck_assert_msg(!http_stream_ended(w.s, NULL),
+                  "a POST to a leader that drops connection attempts was answered %ld at once",
+                  http_stream_status(w.s));
+    next_node = it_register_master(zk, zk_url, "127.0.0.1", it_script_port(next), "next");
+    ck_assert_int_eq(zkh_client_delete(zk, hole_node, false), 0);
+    ck_assert_int_eq(http_stream_wait_end(w.s, IT_TIMEOUT_MS, NULL), 0);
+    ck_assert_int_eq(http_stream_status(w.s), 200);
+    ck_assert_int_eq(it_script_count(next, "POST", "/api/v1/scheduler"), 1);
+    http_stream_close(w.s);
+    it_daemon_stop(w.d);
+    it_script_stop(next);
+    blackhole_stop(&hole);
+    zkh_client_delete(zk, next_node, false);
+    zkh_client_close(zk);
+    free(next_node);
+    free(hole_node);
+    free(zk_url);
 }
 END_TEST
 
@@ -1096,6 +1188,7 @@ int main(void)
 {
     const TTest *const tests[] = {post_not_resent_native,
                                   post_not_resent_libcurl,
+                                  connect_timeout_retried,
                                   slow_reader_answer_not_buffered,
                                   slow_reader_stream_not_buffered,
                                   descriptor_exhaustion_no_spin,

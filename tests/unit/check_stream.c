@@ -1,6 +1,7 @@
 /* check_stream.c: unit tests of writing to a client socket the daemon took
  * over (proxy/stream.h), on a socket pair in a real event loop: chunk
- * framing, the bounded backlog, the write deadline, lingering close. */
+ * framing, the bounded backlog, the write deadline, lingering close, and a
+ * socket the loop cannot watch. */
 #include "config.h"
 
 #include "proxy/stream.h"
@@ -10,6 +11,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -167,10 +169,38 @@ START_TEST(lingering_close)
 }
 END_TEST
 
+/* A descriptor epoll refuses (a regular file): the owner is told the
+ * client is gone, from the loop rather than while it sets the stream up, so
+ * that it frees what it holds for the client. */
+START_TEST(unwatchable_socket_reported)
+{
+    struct seen s = {.loop = loop_new()};
+    FILE *file = tmpfile();
+    struct stream_out *out;
+
+    ck_assert_ptr_nonnull(file);
+    out = stream_out_new(s.loop, dup(fileno(file)), true, 1000, &events, &s);
+    fclose(file);
+    ck_assert_int_eq(s.gone, 0); /* not from inside stream_out_new() */
+    ck_assert_int_eq(stream_out_write(out, "abc", 3), -EPIPE);
+    stream_out_finish(out, false);
+    run_for_at_most(s.loop, 2000);
+    ck_assert_msg(s.gone == 1, "a stream the loop cannot watch: client_gone called %d times",
+                  s.gone);
+    ck_assert_int_eq(s.flushed, 0);
+    stream_out_free(out);
+    loop_free(s.loop);
+}
+END_TEST
+
 int main(void)
 {
-    const TTest *const tests[] = {chunks_then_terminator, backlog_bounded, write_deadline,
-                                  lingering_close, NULL};
+    const TTest *const tests[] = {chunks_then_terminator,
+                                  backlog_bounded,
+                                  write_deadline,
+                                  lingering_close,
+                                  unwatchable_socket_reported,
+                                  NULL};
 
     return unit_run(unit_suite("stream", tests));
 }
