@@ -293,7 +293,7 @@ static bool answered_or_retried(void *arg)
  * not made within the connect timeout sent nothing, so it is tried again
  * within the budget, as after a refused connection; once ZooKeeper names a
  * leader that answers, it reaches that one, once. */
-START_TEST(connect_timeout_retried)
+static void connect_timeout_case(const char *host)
 {
     static const char *const args[] = {
         "--connect-timeout", "200ms", "--retry-tries", "10", "--retry-budget", "30s", NULL};
@@ -312,16 +312,16 @@ START_TEST(connect_timeout_retried)
 
     ck_assert_ptr_nonnull(zk);
     blackhole_start(&hole);
-    hole_node = it_register_master(zk, zk_url, "127.0.0.1", hole.port, "blackhole");
+    hole_node = it_register_master(zk, zk_url, host, hole.port, "blackhole");
     w.d = it_daemon_start(zk_url, args);
-    it_daemon_wait_address(w.d, "127.0.0.1", hole.port);
+    it_daemon_wait_address(w.d, host, hole.port);
     snprintf(url, sizeof(url), "%s/api/v1/scheduler", w.d->base);
     w.s = http_stream_open(&req);
     ck_assert(wait_until(answered_or_retried, &w, IT_TIMEOUT_MS));
     ck_assert_msg(!http_stream_ended(w.s, NULL),
                   "a POST to a leader that drops connection attempts was answered %ld at once",
                   http_stream_status(w.s));
-    next_node = it_register_master(zk, zk_url, "127.0.0.1", it_script_port(next), "next");
+    next_node = it_register_master(zk, zk_url, host, it_script_port(next), "next");
     ck_assert_int_eq(zkh_client_delete(zk, hole_node, false), 0);
     ck_assert_int_eq(http_stream_wait_end(w.s, IT_TIMEOUT_MS, NULL), 0);
     ck_assert_int_eq(http_stream_status(w.s), 200);
@@ -335,6 +335,17 @@ START_TEST(connect_timeout_retried)
     free(next_node);
     free(hole_node);
     free(zk_url);
+}
+
+START_TEST(connect_timeout_retried)
+{
+    connect_timeout_case("127.0.0.1"); /* the native client */
+}
+END_TEST
+
+START_TEST(connect_timeout_retried_libcurl)
+{
+    connect_timeout_case("localhost"); /* known by name: libcurl */
 }
 END_TEST
 
@@ -1189,6 +1200,7 @@ int main(void)
     const TTest *const tests[] = {post_not_resent_native,
                                   post_not_resent_libcurl,
                                   connect_timeout_retried,
+                                  connect_timeout_retried_libcurl,
                                   slow_reader_answer_not_buffered,
                                   slow_reader_stream_not_buffered,
                                   descriptor_exhaustion_no_spin,
