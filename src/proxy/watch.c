@@ -154,7 +154,7 @@ static ssize_t read_events(void *cls, uint64_t pos, char *buf, size_t max)
     registry_enlist(ex, &ex->p->watch.events);
     if (!loop_timer_armed(&ex->p->watch.keepalive))
         loop_timer_arm_ms(ex->p->loop, &ex->p->watch.keepalive, WATCH_KEEPALIVE_S * 1000u);
-    if (ex->watch_after < ex->p->watch.index) {
+    if (ex->watch_after != ex->p->watch.index) { /* an older one, or another run's */
         event_of(ex->p, &first);
         send_to(ex, first.data, first.len);
     }
@@ -230,8 +230,10 @@ bool watch_request(struct exchange *ex, enum MHD_Result *ret)
         *ret = refuse(ex, "'wait' and 'timeout' must be non-negative integers");
         return true;
     }
-    if (after < ex->p->watch.index)
-        return false; /* changed already: a plain read answers it */
+    /* Changed already, or an index of the daemon before a restart (it
+     * counts from its start): a plain read answers it. */
+    if (after != ex->p->watch.index)
+        return false;
     *ret = start_poll(ex, after, timeout_s);
     return true;
 }

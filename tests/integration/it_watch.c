@@ -270,10 +270,45 @@ START_TEST(server_sent_events)
 }
 END_TEST
 
+/* The index counts from the daemon's start: a client that kept an index
+ * from before a restart (above the current one) gets the current document
+ * at once, on a long poll and on a stream, instead of waiting for a change
+ * that may not come (it once waited for its timeout). */
+START_TEST(index_from_before_a_restart)
+{
+    struct env e = env_start();
+    long index = index_now(e.d), old = index + 7;
+    char request[256], id_line[32], *answer = NULL;
+    size_t len = 0;
+    int fd;
+
+    snprintf(request, sizeof(request),
+             "GET /leaderd/v1/leader?wait=%ld&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n", old);
+    fd = send_request(e.d, request);
+    ck_assert_int_eq(it_read_answer(fd, 2000, &answer, NULL), 200);
+    ck_assert_int_eq(body_index(answer), index);
+    free(answer);
+    answer = NULL;
+    close(fd);
+
+    snprintf(request, sizeof(request),
+             "GET /leaderd/v1/leader HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+             "Last-Event-ID: %ld\r\n\r\n",
+             old);
+    fd = send_request(e.d, request);
+    snprintf(id_line, sizeof(id_line), "id: %ld\n", index);
+    ck_assert(read_until(fd, id_line, &answer, &len, 2000));
+    free(answer);
+    close(fd);
+    env_stop(&e);
+}
+END_TEST
+
 int main(void)
 {
-    const TTest *const tests[] = {index_grows_with_changes, long_poll,
-                                  long_poll_outlives_idle_timeout, server_sent_events, NULL};
+    const TTest *const tests[] = {index_grows_with_changes,        long_poll,
+                                  long_poll_outlives_idle_timeout, server_sent_events,
+                                  index_from_before_a_restart,     NULL};
 
     return it_run(it_suite("watch", tests, 240), 1);
 }
