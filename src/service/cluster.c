@@ -59,6 +59,7 @@ static int start_tracker(struct cluster *c, const struct leader_snapshot *seed)
     struct tracker_config tc = {.url = &c->cfg.zk_url,
                                 .session_timeout_ms = (int)c->cfg.zk_session_timeout_ms,
                                 .read_all = true,
+                                .name = c->cfg.name,
                                 .seed = seed};
 
     return tracker_start(&tc, c->store, &c->tracker);
@@ -78,6 +79,7 @@ struct cluster *cluster_start(struct loop *loop, const struct cfg_cluster *cfg, 
     if (listener_open(cfg->listen, cfg->listen_mode, cfg->name, &c->listener, err) < 0)
         goto fail;
     c->store = leader_store_new();
+    leader_store_set_name(c->store, cfg->name);
     if (start_tracker(c, NULL) < 0) {
         errbuf_set(err, -EIO, "cannot start following ZooKeeper");
         goto fail;

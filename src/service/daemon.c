@@ -360,7 +360,8 @@ static int start(struct daemon *d)
     loop_timer_init(&d->watchdog_timer, on_watchdog_timer, d);
     loop_timer_init(&d->drain_timer, on_drain_timer, d);
     if (d->cfg.has_sections)
-        log_notice("mesos-leaderd %s starting %zu clusters", PACKAGE_VERSION, d->cfg.n_clusters);
+        log_notice("mesos-leaderd %s starting %zu cluster%s", PACKAGE_VERSION, d->cfg.n_clusters,
+                   d->cfg.n_clusters == 1 ? "" : "s");
     apply_clusters(d, &d->cfg);
     if (d->n_clusters < d->cfg.n_clusters)
         return -1; /* a cluster could not start: logged */

@@ -20,7 +20,8 @@ struct leader_store {
     pthread_cond_t changed;
     struct leader_snapshot *current;
     int event_fd;
-    char *logged_znode; /* the leader named in the last "leader changed" line */
+    char *logged_znode;  /* the leader named in the last "leader changed" line */
+    char log_prefix[80]; /* "cluster 'name': ", or "" */
     char logged_address[MASTERINFO_HOST_MAX + 10];
 };
 
@@ -112,6 +113,14 @@ struct leader_store *leader_store_new(void)
     return store;
 }
 
+void leader_store_set_name(struct leader_store *store, const char *name)
+{
+    if (name && *name)
+        snprintf(store->log_prefix, sizeof(store->log_prefix), "cluster '%s': ", name);
+    else
+        store->log_prefix[0] = '\0';
+}
+
 void leader_store_free(struct leader_store *store)
 {
     if (!store)
@@ -171,12 +180,12 @@ static void log_change(struct leader_store *store, const struct leader_snapshot 
         return;
     }
     if (now->state == LEADER_KNOWN)
-        log_notice("leader changed: now %s (znode '%s', id '%s', version %s), was %s", now->address,
-                   now->znode, now->info.id ? now->info.id : "",
+        log_notice("%sleader changed: now %s (znode '%s', id '%s', version %s), was %s",
+                   store->log_prefix, now->address, now->znode, now->info.id ? now->info.id : "",
                    now->info.version ? now->info.version : "unknown", was);
     else
-        log_notice("leader changed: now none (%s), was %s", now->reason ? now->reason : "unknown",
-                   was);
+        log_notice("%sleader changed: now none (%s), was %s", store->log_prefix,
+                   now->reason ? now->reason : "unknown", was);
     free(store->logged_znode);
     store->logged_znode = xstrdup(now->znode);
     snprintf(store->logged_address, sizeof(store->logged_address), "%s", addr);

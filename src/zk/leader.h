@@ -81,6 +81,10 @@ struct leader_store;
 /* Creates a store holding a "never_connected" snapshot. */
 struct leader_store *leader_store_new(void);
 
+/* Names the cluster the store is about in its log lines ("cluster 'name':
+ * leader changed: ..."); NULL or "" for none. */
+void leader_store_set_name(struct leader_store *store, const char *name);
+
 /* Frees the store; NULL is fine. Snapshots still referenced stay valid. */
 void leader_store_free(struct leader_store *store);
 

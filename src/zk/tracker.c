@@ -57,6 +57,7 @@ struct tracker {
     uint64_t session_deadline_ms; /* 0: none; else give up on the session then */
     bool failure_unpublished;     /* conn_error changed since the last publication */
     bool publish_due;             /* something changed: publish after this batch */
+    char log_prefix[80];          /* "cluster 'name': " with several clusters, else "" */
     uint64_t failure_published_ms;
     enum retry_kind retry;
     uint64_t retry_at_ms;
@@ -284,7 +285,7 @@ static void request_children(struct tracker *t)
     }
     rc = zoo_aget_children2(t->zh, t->url.path, 1, zk_events_on_children, t->hctx);
     if (rc != ZOK) {
-        log_warning("cannot list '%s' in ZooKeeper: %s", t->url.path, zerror(rc));
+        log_warning("%scannot list '%s' in ZooKeeper: %s", t->log_prefix, t->url.path, zerror(rc));
         set_retry(t, RETRY_REREAD, next_retry(t));
         return;
     }
@@ -304,7 +305,8 @@ static void request_data(struct tracker *t, const char *znode)
     rc = zoo_aget(t->zh, path, 0, zk_events_on_data, req);
     free(path);
     if (rc != ZOK) {
-        log_warning("cannot read '%s/%s' in ZooKeeper: %s", t->url.path, znode, zerror(rc));
+        log_warning("%scannot read '%s/%s' in ZooKeeper: %s", t->log_prefix, t->url.path, znode,
+                    zerror(rc));
         free(req->znode);
         free(req);
         set_retry(t, RETRY_REREAD, next_retry(t));
@@ -376,7 +378,8 @@ static void open_handle(struct tracker *t)
     t->zh = zookeeper_init2(t->url.hosts, zk_events_on_watch, t->session_timeout_ms, NULL, t->hctx,
                             0, on_zk_log);
     if (!t->zh) {
-        log_ratelimited(&t->err_limit, LOG_WARNING, "cannot start a ZooKeeper session with %s: %m",
+        log_ratelimited(&t->err_limit, LOG_WARNING,
+                        "%scannot start a ZooKeeper session with %s: %m", t->log_prefix,
                         t->url.hosts);
         free(t->hctx);
         t->hctx = NULL;
@@ -388,7 +391,8 @@ static void open_handle(struct tracker *t)
         int rc = zoo_add_auth(t->zh, "digest", t->url.credentials, (int)strlen(t->url.credentials),
                               on_auth, NULL);
         if (rc != ZOK)
-            log_warning("cannot queue ZooKeeper digest authentication: %s", zerror(rc));
+            log_warning("%scannot queue ZooKeeper digest authentication: %s", t->log_prefix,
+                        zerror(rc));
     }
     /* If no session is established within the timeout, start over; while
      * the servers stay unreachable, give each new handle longer (up to
@@ -402,7 +406,8 @@ static void open_handle(struct tracker *t)
 static void expire_session(struct tracker *t, const char *why)
 {
     log_ratelimited(&t->err_limit, LOG_WARNING,
-                    "%s; reporting no leader and opening a new ZooKeeper session", why);
+                    "%s%s; reporting no leader and opening a new ZooKeeper session", t->log_prefix,
+                    why);
     close_handle(t);
     t->session = ZK_SESSION_EXPIRED;
     publish(t);
@@ -418,9 +423,9 @@ static void give_up_first_handles(struct tracker *t)
 
     last_conn_error(t, failure, sizeof(failure));
     log_ratelimited(&t->err_limit, LOG_WARNING,
-                    "no ZooKeeper session established with %s within the session timeout%s%s; "
+                    "%sno ZooKeeper session established with %s within the session timeout%s%s; "
                     "still trying",
-                    t->url.hosts, failure[0] ? ": " : "", failure);
+                    t->log_prefix, t->url.hosts, failure[0] ? ": " : "", failure);
     close_handle(t);
     t->session = ZK_SESSION_NEVER_CONNECTED;
     t->gave_up_first = true;
@@ -433,10 +438,11 @@ static void on_connected(struct tracker *t)
     const clientid_t *id = zoo_client_id(t->zh);
 
     if (!t->ever_connected)
-        log_info("ZooKeeper session 0x%llx established with %s (timeout %d ms)",
+        log_info("%sZooKeeper session 0x%llx established with %s (timeout %d ms)", t->log_prefix,
                  (unsigned long long)id->client_id, t->url.hosts, zoo_recv_timeout(t->zh));
     else
-        log_info("reconnected to ZooKeeper, session 0x%llx", (unsigned long long)id->client_id);
+        log_info("%sreconnected to ZooKeeper, session 0x%llx", t->log_prefix,
+                 (unsigned long long)id->client_id);
     t->ever_connected = true;
     t->had_session = true;
     t->failed_handles = 0;
@@ -464,9 +470,9 @@ static void on_session_event(struct tracker *t, int state)
             int timeout = zoo_recv_timeout(t->zh);
             if (timeout <= 0 || timeout > t->session_timeout_ms)
                 timeout = t->session_timeout_ms;
-            log_warning("lost the connection to ZooKeeper; keeping the last-known leader for up "
+            log_warning("%slost the connection to ZooKeeper; keeping the last-known leader for up "
                         "to %d ms while reconnecting",
-                        timeout);
+                        t->log_prefix, timeout);
             t->session = ZK_SESSION_CONNECTING;
             set_session_deadline(t, timeout);
             publish(t);
@@ -474,7 +480,8 @@ static void on_session_event(struct tracker *t, int state)
     } else if (state == ZOO_EXPIRED_SESSION_STATE) {
         expire_session(t, "ZooKeeper session expired");
     } else if (state == ZOO_AUTH_FAILED_STATE) {
-        log_error("ZooKeeper refused the digest credentials for %s; retrying later", t->url_text);
+        log_error("%sZooKeeper refused the digest credentials for %s; retrying later",
+                  t->log_prefix, t->url_text);
         close_handle(t);
         t->session = ZK_SESSION_AUTH_FAILED;
         publish(t);
@@ -517,7 +524,7 @@ static void on_children_result(struct tracker *t, struct zk_event *ev)
         free(t->path_problem);
         t->path_problem = xasprintf("the path '%s' does not exist in ZooKeeper", t->url.path);
         if (!t->path_missing)
-            log_warning("%s; waiting for it to be created", t->path_problem);
+            log_warning("%s%s; waiting for it to be created", t->log_prefix, t->path_problem);
         t->path_missing = true;
         /* A watch on the path's existence tells us when it appears. */
         if (zoo_aexists(t->zh, t->url.path, 1, zk_events_on_exists, t->hctx) != ZOK)
@@ -527,18 +534,19 @@ static void on_children_result(struct tracker *t, struct zk_event *ev)
         t->have_children = true;
         free(t->path_problem);
         t->path_problem = xasprintf("not allowed to read '%s' (ZooKeeper ACL)", t->url.path);
-        log_ratelimited(&t->err_limit, LOG_ERR, "%s; retrying later", t->path_problem);
+        log_ratelimited(&t->err_limit, LOG_ERR, "%s%s; retrying later", t->log_prefix,
+                        t->path_problem);
         set_retry(t, RETRY_REREAD, next_retry(t));
         publish(t);
     } else if (ev->rc != ZCLOSING && ev->rc != ZCONNECTIONLOSS && ev->rc != ZSESSIONEXPIRED &&
                ev->rc != ZINVALIDSTATE) {
         /* Connection trouble is handled by the session events; others retry. */
-        log_ratelimited(&t->err_limit, LOG_WARNING, "cannot list '%s' in ZooKeeper: %s",
-                        t->url.path, zerror(ev->rc));
+        log_ratelimited(&t->err_limit, LOG_WARNING, "%scannot list '%s' in ZooKeeper: %s",
+                        t->log_prefix, t->url.path, zerror(ev->rc));
         set_retry(t, RETRY_REREAD, next_retry(t));
     }
     if (ev->rc == ZOK && t->path_missing) {
-        log_info("the path '%s' exists now", t->url.path);
+        log_info("%sthe path '%s' exists now", t->log_prefix, t->url.path);
         t->path_missing = false;
     }
 }
@@ -547,9 +555,11 @@ static void decode_member(struct tracker *t, struct election_data *c, const stru
 {
     if (election_decode(c->znode, ev->data, ev->len, c) == 0) {
         if (c->legacy)
-            log_warning("master znode '%s/%s' %s", t->url.path, c->znode, c->legacy);
+            log_warning("%smaster znode '%s/%s' %s", t->log_prefix, t->url.path, c->znode,
+                        c->legacy);
     } else {
-        log_warning("cannot decode master znode '%s/%s': %s", t->url.path, c->znode, c->error);
+        log_warning("%scannot decode master znode '%s/%s': %s", t->log_prefix, t->url.path,
+                    c->znode, c->error);
     }
 }
 
@@ -570,8 +580,8 @@ static void on_data_result(struct tracker *t, struct zk_event *ev)
         c->done = true;
         c->retry = true; /* the ACL may be fixed: ask again, with backoff */
         c->error = xstrdup("not allowed to read its data (ZooKeeper ACL)");
-        log_ratelimited(&t->err_limit, LOG_WARNING, "cannot read master znode '%s/%s': %s",
-                        t->url.path, c->znode, c->error);
+        log_ratelimited(&t->err_limit, LOG_WARNING, "%scannot read master znode '%s/%s': %s",
+                        t->log_prefix, t->url.path, c->znode, c->error);
         set_retry(t, RETRY_REREAD, next_retry(t));
         publish(t);
         return;
@@ -601,7 +611,7 @@ static void handle_event(struct tracker *t, struct zk_event *ev)
     case ZKEV_WATCH:
         if (ev->state == ZOO_CHILD_EVENT || ev->state == ZOO_CREATED_EVENT ||
             ev->state == ZOO_DELETED_EVENT || ev->state == ZOO_NOTWATCHING_EVENT) {
-            log_debug("watch fired on '%s' (type %d)", t->url.path, ev->state);
+            log_debug("%swatch fired on '%s' (type %d)", t->log_prefix, t->url.path, ev->state);
             request_children(t);
         }
         break;
@@ -781,6 +791,8 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
     t->session_timeout_ms =
         cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : TRACKER_DEFAULT_SESSION_TIMEOUT_MS;
     t->read_all = cfg->read_all;
+    if (cfg->name && *cfg->name)
+        snprintf(t->log_prefix, sizeof(t->log_prefix), "cluster '%s': ", cfg->name);
     t->store = store;
     t->session = ZK_SESSION_NEVER_CONNECTED;
     t->zk_log_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);

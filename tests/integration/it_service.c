@@ -808,6 +808,12 @@ START_TEST(two_clusters_one_daemon)
         ck_assert_ptr_nonnull(strstr(body, "requests_total{cluster="));
         free(body);
     }
+    /* Log lines about one cluster name it. */
+    body = proc_output(d, PROC_STDERR);
+    ck_assert_ptr_nonnull(strstr(body, "cluster 'east': leader changed: now 127.0.0.1:"));
+    ck_assert_ptr_nonnull(strstr(body, "cluster 'west': leader changed: now 127.0.0.1:"));
+    ck_assert_ptr_nonnull(strstr(body, "cluster 'west': ZooKeeper session 0x"));
+    free(body);
     ck_assert_int_eq(proc_stop(d), 0);
     notify_close(&n);
     for (int i = 0; i < 2; i++)
