@@ -950,12 +950,36 @@ static void crowd_gone(struct it_daemon *d, struct it_crowd *c)
     ck_assert(wait_metric_at_most(d, "mesos_leaderd_connections_open", 1, IT_TIMEOUT_MS));
 }
 
+/* Whether no connection to @port is open on the daemon's side: none
+ * established, none the client closed and the daemon not yet
+ * (/proc/net/tcp states 01 and 08). */
+static bool no_client_sockets(void *arg)
+{
+    int port = *(int *)arg, n = 0;
+    FILE *f = fopen("/proc/net/tcp", "r");
+    char line[256];
+    unsigned local_port, state;
+
+    if (!f)
+        return false;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &local_port, &state) == 2 &&
+            (int)local_port == port && (state == 0x01 || state == 0x08))
+            n++;
+    fclose(f);
+    return n == 0;
+}
+
 START_TEST(burst_counted_once)
 {
     static const char *const args[] = {"--max-connections", "200", NULL};
     struct standin e = standin_start(NULL, args, NULL);
-    int idle_fds = it_daemon_fds(e.d);
+    int idle_fds;
 
+    /* The connections the harness made while starting count until the
+     * daemon has closed them. */
+    ck_assert(wait_until(no_client_sockets, &e.d->port, IT_TIMEOUT_MS));
+    idle_fds = it_daemon_fds(e.d);
     for (int round = 1; round <= BURST_ROUNDS; round++) {
         struct it_crowd *c = it_crowd_open(e.d->port, BURST, "burst");
         char *answer, what[128];
