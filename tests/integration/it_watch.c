@@ -24,6 +24,23 @@ struct env {
     struct it_daemon *d;
 };
 
+/* Whether the daemon's document lists both masters with their data read:
+ * from then on only a change in ZooKeeper changes it. */
+static bool both_masters_read(void *arg)
+{
+    struct it_daemon *d = arg;
+    struct http_resp r = {0};
+    bool read = false;
+
+    if (it_request("GET", it_url(d, "/leaderd/v1/leader"), NULL, NULL, &r) == 200 && r.body) {
+        const char *first = strstr(r.body, "\"info\":");
+        read =
+            strstr(r.body, "\"registered_masters\":2") && first && strstr(first + 1, "\"info\":");
+    }
+    http_resp_free(&r);
+    return read;
+}
+
 /* Two masters; the first leads. The daemon gets @daemon_args (may be NULL). */
 static struct env env_start_with(const char *const *daemon_args)
 {
@@ -33,6 +50,7 @@ static struct env env_start_with(const char *const *daemon_args)
     e.m[1] = it_master_start(e.zk_url, "wb", NULL);
     e.d = it_daemon_start(e.zk_url, daemon_args);
     it_daemon_wait_leader(e.d, e.m[0]);
+    ck_assert(wait_until(both_masters_read, e.d, IT_TIMEOUT_MS));
     return e;
 }
 
