@@ -11,7 +11,7 @@
 # older build, say, for before/after figures) with the load tools of
 # --builddir.
 # Globals set here: SRCDIR BUILDDIR TMP DAEMON BACKEND STREAMLOAD STANDIN
-# ZK_CONNECT ZK_URL BACKEND_PID BACKEND_PORT DAEMON_PID DAEMON_PORT.
+# ZK_CONNECT ZK_URL BACKEND_PID BACKEND_PORT DAEMON_PID DAEMON_PORT BENCH_IDLE.
 
 BENCH_PIDS=()
 BENCH_OK=0
@@ -209,6 +209,27 @@ bench_version() {
         commit=$(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null) || commit="no commit yet"
     fi
     printf '%s, commit %s\n' "${v:-unknown version}" "$commit"
+}
+
+# bench_idle_pct: how idle the machine's CPUs were during the last second (%).
+bench_idle_pct() {
+    local a b
+    a=$(head -n 1 /proc/stat)
+    sleep 1
+    b=$(head -n 1 /proc/stat)
+    printf '%s\n%s\n' "$a" "$b" | awk '{ idle[NR] = $5 + $6; t = 0; for (i = 2; i <= NF; i++) t += $i; tot[NR] = t }
+        END { d = tot[2] - tot[1]; printf "%.0f\n", (d > 0 ? 100 * (idle[2] - idle[1]) / d : 0) }'
+}
+
+# bench_wait_idle MAX_S: waits (at most MAX_S seconds; 0: not at all) until
+# the CPUs were >= 80 % idle for a second, as other work on the machine
+# blurs the figures; sets BENCH_IDLE to the last measure.
+bench_wait_idle() {
+    local deadline=$((SECONDS + $1))
+    BENCH_IDLE=$(bench_idle_pct)
+    while [ "$BENCH_IDLE" -lt 80 ] && [ "$SECONDS" -lt "$deadline" ]; do
+        BENCH_IDLE=$(bench_idle_pct)
+    done
 }
 
 # bench_docs_update ID FILE: puts FILE between this benchmark's markers in

@@ -3,7 +3,10 @@
 # bench/backend directly, through nginx, haproxy and mesos-leaderd, and the
 # leader-change workload through mesos-leaderd with bench/peers-failover
 # (bench/peers-failover.c), then writes the "peers" section of
-# docs/benchmarks.md.
+# docs/benchmarks.md. The script bench/percall (nothing to build beyond
+# bench/backend) breaks the cost of one small call down for the same targets
+# (CPU, system calls, perf profile) and writes the "percall" section. Both,
+# and bench/storm, start nginx and haproxy with bench/peers-lib.sh.
 #
 # Include it from Makefile.am AFTER bench/local.mk (which sets EXTRA_PROGRAMS
 # and defines the "bench" target):
@@ -19,6 +22,6 @@ bench_peers_failover_SOURCES = bench/peers-failover.c bench/benchutil.c bench/be
 bench_peers_failover_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(ZK_CFLAGS)
 bench_peers_failover_LDADD = $(LEADERD_LIBS)
 
-EXTRA_DIST += bench/peers
+EXTRA_DIST += bench/peers bench/peers-lib.sh bench/percall
 
 bench: $(PEERS_TOOLS)
