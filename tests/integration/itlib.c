@@ -272,6 +272,8 @@ struct it_daemon *it_daemon_start_args(const char *const *args)
     return d;
 }
 
+static void daemon_log_tail(struct it_daemon *d, int lines);
+
 void it_daemon_stop(struct it_daemon *d)
 {
     int status;
@@ -280,8 +282,10 @@ void it_daemon_stop(struct it_daemon *d)
         return;
     proc_signal(d->proc, SIGTERM);
     ck_assert_int_eq(proc_wait_exit(d->proc, IT_TIMEOUT_MS, &status), 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        daemon_log_tail(d, 150); /* an ASan report, or why it gave up */
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "mesos-leaderd exited with status %d", status);
+                  "mesos-leaderd exited with wait status %d", status);
     proc_stop(d->proc);
     free(d);
 }
