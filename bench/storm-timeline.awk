@@ -1,12 +1,13 @@
 # storm-timeline.awk: the daemon's side of a re-subscribe storm, for
 # bench/storm --profile perf. Reads `perf script -F time,event,trace` of a
 # recording made with -k CLOCK_MONOTONIC (accept4 results, upstream connects,
-# shutdowns, and the uprobes storm:run_mhd, storm:leader_changed,
-# storm:leader_changed_done__return, storm:take_over) and prints, in ms after
-# the watch instant tw (ns, -v tw=...): each event's count, first and last
-# time; how long exchange_leader_changed() ran; how many connections one
-# libmicrohttpd turn (run_mhd) accepted at most; the longest pause between
-# two accepts; and the accepts per 50 ms.
+# shutdowns, and the uprobes storm:accept_turn, storm:batch,
+# storm:batch_done__return, storm:take_over) and prints, in ms after the
+# watch instant tw (ns, -v tw=...): each event's count, first and last time;
+# the batches that ended the old leader's streams and the time they spanned;
+# how many connections one wake-up of the listening socket (accept_turn)
+# accepted at most; the longest pause between two accepts; and the accepts
+# per 50 ms.
 
 function ms(t) {
     return (t * 1e9 - tw) / 1e6
@@ -43,19 +44,16 @@ function accepted(v) {
         note("connect (upstream)", t)
     } else if (ev ~ /sys_enter_shutdown/) {
         note("shutdown (a client stream ended)", t)
-    } else if (ev ~ /run_mhd/) {
-        note("run_mhd (a libmicrohttpd turn)", t)
+    } else if (ev ~ /accept_turn/) {
+        note("on_listen (a wake-up of the listening socket)", t)
         if (since_run > max_run)
             max_run = since_run
         turns_accepting += since_run > 0
         since_run = 0
-    } else if (ev ~ /leader_changed_done/) {
-        note("exchange_leader_changed returned", t)
-        if (lc_t != "")
-            lc_len = t - lc_t
-    } else if (ev ~ /leader_changed/) {
-        note("exchange_leader_changed called", t)
-        lc_t = t
+    } else if (ev ~ /batch_done/) {
+        note("a batch of old streams ended (return)", t)
+    } else if (ev ~ /batch/) {
+        note("a batch of old streams ended (call)", t)
     } else if (ev ~ /take_over/) {
         note("stream_out_new (socket taken over)", t)
     }
@@ -65,9 +63,16 @@ END {
     printf "%-40s %7s %10s %10s  (ms after the watch)\n", "event", "count", "first", "last"
     for (k in n)
         printf "%-40s %7d %10.1f %10.1f\n", k, n[k], first[k], last[k]
-    if (lc_len != "")
-        printf "exchange_leader_changed() ran for %.1f ms\n", lc_len
-    printf "accepts: at most %d per libmicrohttpd turn, in %d turns; longest pause between two: %.1f ms (from %.1f ms)\n",
+    b = "a batch of old streams ended (call)"
+    e = "a batch of old streams ended (return)"
+    if ((b in n) && (e in n))
+        printf "old streams ended in %d batches, from %.1f to %.1f ms\n", n[b], first[b], last[e]
+    # on_listen runs before its accepts: each wake-up's accepts are counted
+    # at the next one.
+    if (since_run > max_run)
+        max_run = since_run
+    turns_accepting += since_run > 0
+    printf "accepts: at most %d per wake-up of the listening socket, in %d wake-ups; longest pause between two: %.1f ms (from %.1f ms)\n",
         max_run, turns_accepting, gap, gap_at
     printf "accepts per 50 ms:"
     for (b = -20; b <= 60; b++)
