@@ -59,7 +59,6 @@ static int start_tracker(struct cluster *c, const struct leader_snapshot *seed)
     struct tracker_config tc = {.url = &c->cfg.zk_url,
                                 .session_timeout_ms = (int)c->cfg.zk_session_timeout_ms,
                                 .read_all = true,
-                                .name = c->cfg.name,
                                 .seed = seed};
 
     return tracker_start(&tc, c->store, &c->tracker);

@@ -121,6 +121,11 @@ void leader_store_set_name(struct leader_store *store, const char *name)
         store->log_prefix[0] = '\0';
 }
 
+const char *leader_store_log_prefix(const struct leader_store *store)
+{
+    return store->log_prefix;
+}
+
 void leader_store_free(struct leader_store *store)
 {
     if (!store)

@@ -85,6 +85,10 @@ struct leader_store *leader_store_new(void);
  * leader changed: ..."); NULL or "" for none. */
 void leader_store_set_name(struct leader_store *store, const char *name);
 
+/* "cluster 'name': " or "", for other log lines about the same cluster;
+ * valid as long as the store, unchanged once a tracker runs. */
+const char *leader_store_log_prefix(const struct leader_store *store);
+
 /* Frees the store; NULL is fine. Snapshots still referenced stay valid. */
 void leader_store_free(struct leader_store *store);
 

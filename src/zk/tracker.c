@@ -40,7 +40,6 @@ struct tracker {
 
     /* Owned by the tracker's thread. */
     pthread_t thread;
-    bool started; /* the thread runs (until joined) */
     struct zkurl url;
     char *url_text; /* redacted */
     int session_timeout_ms;
@@ -57,7 +56,7 @@ struct tracker {
     uint64_t session_deadline_ms; /* 0: none; else give up on the session then */
     bool failure_unpublished;     /* conn_error changed since the last publication */
     bool publish_due;             /* something changed: publish after this batch */
-    char log_prefix[80];          /* "cluster 'name': " with several clusters, else "" */
+    const char *log_prefix;       /* the store's: "cluster 'name': ", or "" */
     uint64_t failure_published_ms;
     enum retry_kind retry;
     uint64_t retry_at_ms;
@@ -791,9 +790,8 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
     t->session_timeout_ms =
         cfg->session_timeout_ms > 0 ? cfg->session_timeout_ms : TRACKER_DEFAULT_SESSION_TIMEOUT_MS;
     t->read_all = cfg->read_all;
-    if (cfg->name && *cfg->name)
-        snprintf(t->log_prefix, sizeof(t->log_prefix), "cluster '%s': ", cfg->name);
     t->store = store;
+    t->log_prefix = leader_store_log_prefix(store);
     t->session = ZK_SESSION_NEVER_CONNECTED;
     t->zk_log_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
     t->err_limit = (struct log_ratelimit)LOG_RATELIMIT_INIT(60000, 5);
@@ -819,7 +817,6 @@ int tracker_start(const struct tracker_config *cfg, struct leader_store *store,
         tracker_free(t);
         return -r;
     }
-    t->started = true;
     *ret = t;
     return 0;
 }
@@ -829,7 +826,6 @@ void tracker_stop(struct tracker *t)
     if (!t)
         return;
     zk_events_stop(&t->events);
-    if (t->started)
-        pthread_join(t->thread, NULL);
+    pthread_join(t->thread, NULL);
     tracker_free(t);
 }

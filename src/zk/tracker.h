@@ -26,7 +26,6 @@ struct tracker_config {
     const struct zkurl *url; /* copied by tracker_start() */
     int session_timeout_ms;  /* 0 for the default */
     bool read_all;           /* read every master's data, not only the leader's */
-    const char *name;        /* the cluster's name for log lines, or NULL / "" */
     /* What a previous tracker knew (on a reload), or NULL: its leader stays
      * usable until this tracker's first read, or its session timeout. */
     const struct leader_snapshot *seed;
