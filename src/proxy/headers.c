@@ -54,11 +54,6 @@ bool headers_answer_drops(const char *name, size_t len)
     return (what_of_n(name, len) & (KNOWN_HOP | KNOWN_FRAMING)) != 0;
 }
 
-bool headers_is_hop_by_hop(const char *name)
-{
-    return (what_of(name) & KNOWN_HOP) != 0;
-}
-
 bool headers_connection_lists(const char *connection, const char *name)
 {
     size_t n = strlen(name);
@@ -130,12 +125,6 @@ bool headers_via_names(const char *via, const char *name)
         p = *end ? end + 1 : end;
     }
     return false;
-}
-
-bool headers_drop_from_response(const char *name, const char *connection)
-{
-    return (what_of(name) & (KNOWN_HOP | KNOWN_FRAMING)) ||
-           headers_connection_lists(connection, name);
 }
 
 static bool valid_token_char(unsigned char c)

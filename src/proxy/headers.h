@@ -23,9 +23,6 @@
 /* The name this daemon gives itself in Via headers (RFC 9110 7.6.3). */
 #define HEADERS_VIA_NAME "mesos-leaderd"
 
-/* Whether @name (any case) is hop-by-hop by itself. */
-bool headers_is_hop_by_hop(const char *name);
-
 /* Whether @name appears as a token in the value of a Connection header
  * (@connection is the comma-separated value, or NULL). */
 bool headers_connection_lists(const char *connection, const char *name);
@@ -34,10 +31,6 @@ bool headers_connection_lists(const char *connection, const char *name);
  * listed in @connection, or one libcurl sets itself (Host, Content-Length,
  * Expect) or we rewrite (X-Forwarded-For). */
 bool headers_drop_from_request(const char *name, const char *connection);
-
-/* Whether a response header must not be relayed to the client: hop-by-hop,
- * listed in @connection, or set by the HTTP server itself (Content-Length). */
-bool headers_drop_from_response(const char *name, const char *connection);
 
 /* Whether an answer header named @name (@len bytes, not NUL-terminated)
  * stops at the proxy by itself: hop-by-hop, or framing the HTTP server sets

@@ -37,9 +37,9 @@ struct upstream_config {
 enum upstream_result {
     UPSTREAM_OK,
     UPSTREAM_REFUSED,        /* no connection: refused, unreachable, or not made within the
-                                connect timeout by the native engine; nothing was sent */
+                                connect timeout (either engine); nothing was sent */
     UPSTREAM_UNRESOLVED,     /* the master's host name did not resolve */
-    UPSTREAM_TIMEOUT,        /* libcurl's connect timeout (TCP or TLS); owners' deadlines */
+    UPSTREAM_TIMEOUT,        /* the owner's deadline passed (no engine reports it) */
     UPSTREAM_DROPPED,        /* it ended after the call was sent, before any answer byte */
     UPSTREAM_BROKEN,         /* it ended or failed within the answer */
     UPSTREAM_PROTOCOL,       /* not a valid HTTP/1.x answer, or the owner refused it */

@@ -10,6 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What answer.c asks of a master's header: dropped by its name alone... */
+static bool answer_drops(const char *name)
+{
+    return headers_answer_drops(name, strlen(name));
+}
+
+/* ...or also because the answer's Connection header (@connection) lists it. */
+static bool answer_drops_listed(const char *name, const char *connection)
+{
+    return answer_drops(name) || headers_connection_lists(connection, name);
+}
+
 START_TEST(hop_by_hop)
 {
     const char *hop[] = {
@@ -20,11 +32,11 @@ START_TEST(hop_by_hop)
                                 "Content-Encoding"};
 
     for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-        ck_assert_msg(headers_is_hop_by_hop(hop[i]), "%s", hop[i]);
+        ck_assert_msg(answer_drops(hop[i]), "%s", hop[i]);
     for (size_t i = 0; i < sizeof(end_to_end) / sizeof(end_to_end[0]); i++) {
-        ck_assert_msg(!headers_is_hop_by_hop(end_to_end[i]), "%s", end_to_end[i]);
+        ck_assert_msg(!answer_drops(end_to_end[i]), "%s", end_to_end[i]);
         ck_assert(!headers_drop_from_request(end_to_end[i], NULL));
-        ck_assert(!headers_drop_from_response(end_to_end[i], NULL));
+        ck_assert(!answer_drops_listed(end_to_end[i], NULL));
     }
 }
 END_TEST
@@ -36,7 +48,7 @@ START_TEST(connection_named_headers)
     ck_assert(!headers_connection_lists("foobar", "foo"));
     ck_assert(!headers_connection_lists(NULL, "foo"));
     ck_assert(headers_drop_from_request("X-Secret", "keep-alive, X-Secret"));
-    ck_assert(headers_drop_from_response("X-Secret", "X-Secret"));
+    ck_assert(answer_drops_listed("X-Secret", "X-Secret"));
 }
 END_TEST
 
@@ -46,10 +58,10 @@ START_TEST(request_only_and_response_only)
     ck_assert(headers_drop_from_request("content-length", NULL));
     ck_assert(headers_drop_from_request("Expect", NULL));
     ck_assert(headers_drop_from_request("X-Forwarded-For", NULL));
-    ck_assert(headers_drop_from_response("Content-Length", NULL));
-    ck_assert(!headers_drop_from_response("Location", NULL));
-    ck_assert(!headers_drop_from_response("WWW-Authenticate", NULL));
-    ck_assert(!headers_drop_from_response("Date", NULL));
+    ck_assert(answer_drops_listed("Content-Length", NULL));
+    ck_assert(!answer_drops_listed("Location", NULL));
+    ck_assert(!answer_drops_listed("WWW-Authenticate", NULL));
+    ck_assert(!answer_drops_listed("Date", NULL));
 }
 END_TEST
 
