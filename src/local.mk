@@ -7,6 +7,7 @@ src_libleaderd_a_CPPFLAGS = $(AM_CPPFLAGS) $(ZK_CFLAGS) $(JSONC_CFLAGS) $(MHD_CF
 src_libleaderd_a_SOURCES = \
 	src/base/bufq.c src/base/bufq.h \
 	src/base/errbuf.c src/base/errbuf.h \
+	src/base/fdlimit.c src/base/fdlimit.h \
 	src/base/list.h \
 	src/base/log.c src/base/log.h \
 	src/base/loop.c src/base/loop.h \
@@ -52,7 +53,6 @@ src_libleaderd_a_SOURCES = \
 	src/service/cfg_table.c src/service/cfg_table.h \
 	src/service/cluster.c src/service/cluster.h \
 	src/service/cfgvalue.c src/service/cfgvalue.h \
-	src/service/fdlimit.c src/service/fdlimit.h \
 	src/service/leaderwatch.c src/service/leaderwatch.h \
 	src/service/listenaddr.c src/service/listenaddr.h \
 	src/service/daemon.c src/service/daemon.h \

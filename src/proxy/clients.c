@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include "proxy/clients.h"
+#include "base/fdlimit.h"
 #include "base/log.h"
 #include "base/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -36,8 +38,10 @@ struct clients {
     uint64_t backoff_ms;
     struct loop_timer backoff_timer;
     struct loop_timer sweep_timer;
-    struct list all;  /* struct client, by node */
-    struct list idle; /* not busy, oldest deadline first */
+    struct list_node node; /* in listeners */
+    unsigned over_cap;     /* connections accepted only to be answered 503 */
+    struct list all;       /* struct client, by node */
+    struct list idle;      /* not busy, oldest deadline first */
     unsigned closed_since_trim;
     clients_accept_fn on_accept;
     void *data;
@@ -58,32 +62,35 @@ static uint64_t open_files_limit(const struct clients_limits *lim)
     return rl.rlim_cur;
 }
 
-static uint64_t fd_capacity(const struct clients_limits *lim)
-{
-    uint64_t limit = open_files_limit(lim);
+/* Descriptors are the process's, whichever listener (cluster) a connection
+ * came to: so are the count of connections that may hold them and the list
+ * of listeners the reserve is kept for. Only the loop's thread uses them. */
+static struct list listeners = {{&listeners.head, &listeners.head}, 0};
+static unsigned process_connections;
 
-    return limit > CLIENTS_FD_RESERVE ? (limit - CLIENTS_FD_RESERVE) / 2 : 0;
+/* Connections that the descriptors allow to be served, every listener's. */
+static uint64_t fd_capacity(const struct clients *cs)
+{
+    return fdlimit_max_connections(cs->lim.open_files_limit, listeners.count);
 }
 
-unsigned clients_serving_cap(const struct clients_limits *lim)
+/* Whether a connection accepted now is served (not answered 503). */
+static bool may_serve(const struct clients *cs)
 {
-    uint64_t cap = fd_capacity(lim);
-
-    return lim->max_connections < cap ? lim->max_connections : (unsigned)cap;
+    return cs->all.count < cs->lim.max_connections && process_connections < fd_capacity(cs);
 }
 
-/* Connections accepted at most: those served, plus a few more that get only
- * a 503 or the daemon's own endpoints (one descriptor each, no upstream):
- * CLIENTS_HEADROOM of them when max-connections is what limits, fewer, out
- * of the reserve, when the descriptors are. */
-static unsigned accept_cap(const struct clients *cs)
+/* Whether another connection may be accepted: one to serve, or one of a few
+ * per listener that get only a 503 or the daemon's own endpoints (one
+ * descriptor each, no upstream): CLIENTS_HEADROOM past max-connections, and
+ * CLIENTS_FD_HEADROOM (out of the listener's reserve) past what descriptors
+ * allow. Each listener has its own few, so that another cluster's clients
+ * never keep it from answering. */
+static bool may_accept(const struct clients *cs)
 {
-    uint64_t cap = fd_capacity(&cs->lim);
-    unsigned serving = clients_serving_cap(&cs->lim);
+    bool fds_short = process_connections >= fd_capacity(cs);
 
-    if (serving == cap)
-        return serving + CLIENTS_FD_HEADROOM;
-    return serving + CLIENTS_HEADROOM;
+    return may_serve(cs) || cs->over_cap < (fds_short ? CLIENTS_FD_HEADROOM : CLIENTS_HEADROOM);
 }
 
 /* --- accepting ------------------------------------------------------------ */
@@ -106,8 +113,17 @@ static void set_accepting(struct clients *cs, bool on)
 /* Accepts again if there is room and no backoff runs. */
 static void maybe_resume(struct clients *cs)
 {
-    if (!cs->backing_off && cs->all.count < accept_cap(cs))
+    if (!cs->backing_off && may_accept(cs))
         set_accepting(cs, true);
+}
+
+/* A connection closed, or a listener went: any listener may have room. */
+static void resume_all(void)
+{
+    struct list_node *n, *tmp;
+
+    list_for_each_safe (n, tmp, &listeners)
+        maybe_resume(list_entry(n, struct clients, node));
 }
 
 static void on_backoff_over(struct loop_timer *timer)
@@ -136,6 +152,7 @@ static void back_off(struct clients *cs, int err)
 static void track(struct clients *cs, struct client *c)
 {
     list_push_back(&cs->all, &c->node);
+    process_connections++;
     c->deadline_ns = loop_now_ns(cs->loop) + cs->lim.idle_timeout_ms * 1000000u;
     list_push_back(&cs->idle, &c->idle_node);
 }
@@ -156,7 +173,8 @@ static bool accept_one(struct clients *cs)
     c = xnew(struct client);
     c->owner = cs;
     c->fd = fd;
-    c->over_cap = cs->all.count >= clients_serving_cap(&cs->lim);
+    c->over_cap = !may_serve(cs);
+    cs->over_cap += c->over_cap;
     track(cs, c);
     cs->m->connections_total++;
     cs->on_accept(cs->data, c, (struct sockaddr *)&sa, len);
@@ -168,7 +186,7 @@ static void on_listen(struct loop_io *io, uint32_t events)
     struct clients *cs = io->data;
 
     for (int i = 0; i < ACCEPT_BATCH && cs->accepting; i++) {
-        if (cs->all.count >= accept_cap(cs)) {
+        if (!may_accept(cs)) {
             set_accepting(cs, false);
             break;
         }
@@ -231,10 +249,15 @@ void clients_set_busy(struct client *c, bool busy)
     list_push_back(&cs->idle, &c->idle_node);
 }
 
-void clients_taken_over(struct client *c)
+int clients_take_over(struct client *c)
 {
+    int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
     c->taken_over = true;
     clients_set_busy(c, true);
+    return fd;
 }
 
 void clients_release(struct client *c)
@@ -243,8 +266,10 @@ void clients_release(struct client *c)
 
     list_remove(&cs->all, &c->node);
     list_remove(&cs->idle, &c->idle_node);
+    process_connections--;
+    cs->over_cap -= c->over_cap;
     free(c);
-    maybe_resume(cs);
+    resume_all();
 }
 
 void clients_server_closed(struct client *c)
@@ -271,6 +296,7 @@ struct clients *clients_new(struct loop *loop, int listen_fd, const struct clien
     cs->data = data;
     list_init(&cs->all);
     list_init(&cs->idle);
+    list_push_back(&listeners, &cs->node);
     loop_timer_init(&cs->backoff_timer, on_backoff_over, cs);
     loop_timer_init(&cs->sweep_timer, on_sweep, cs);
     loop_timer_arm_ms(loop, &cs->sweep_timer, SWEEP_INTERVAL_MS);
@@ -282,7 +308,7 @@ void clients_set_limits(struct clients *cs, const struct clients_limits *lim)
 {
     cs->lim = *lim;
     cs->lim.open_files_limit = open_files_limit(lim);
-    if (cs->all.count >= accept_cap(cs))
+    if (!may_accept(cs))
         set_accepting(cs, false);
     else
         maybe_resume(cs);
@@ -310,9 +336,12 @@ void clients_free(struct clients *cs)
         struct client *c = list_entry(n, struct client, node);
         list_remove(&cs->all, n);
         list_remove(&cs->idle, &c->idle_node);
+        process_connections--;
         free(c);
     }
+    list_remove(&listeners, &cs->node);
     free(cs);
+    resume_all(); /* the reserve kept for it is free */
 }
 
 unsigned clients_count(const struct clients *cs)

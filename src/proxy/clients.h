@@ -5,13 +5,15 @@
  * socket) so that every connection is counted once, from accept until its
  * socket is closed for good (an event stream that left libmicrohttpd
  * included), before another is accepted. Each one may need two descriptors
- * (its socket and its upstream connection), so at most
- * (open-files limit - CLIENTS_FD_RESERVE) / 2 are served; up to
- * `max-connections` of them are served, a few more are accepted only to be
- * answered 503 (or to read the daemon's own endpoints), and past that
- * accepting pauses: new clients wait in the listen queue, and nothing spins. When accept() itself
- * runs out of descriptors it pauses too, and tries again after a backoff or as soon as a connection
- * closes. */
+ * (its socket and its upstream connection); descriptors are the process's,
+ * so the connections of every listener (every cluster) share one count, and
+ * at most fdlimit_max_connections(open-files limit, listeners) of them are
+ * served (base/fdlimit.h). Up to `max-connections` of a listener's are
+ * served, a few more are accepted only to be answered 503 (or to read the
+ * daemon's own endpoints), and past that accepting pauses: new clients wait
+ * in the listen queue, and nothing spins. When accept() itself runs out of
+ * descriptors it pauses too, and tries again after a backoff (50 ms,
+ * doubling up to 1 s). */
 #ifndef MLD_CLIENTS_H
 #define MLD_CLIENTS_H
 
@@ -23,14 +25,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Descriptors the daemon keeps for itself: standard streams, epoll,
- * ZooKeeper, the listener, the idle upstream pool, a socket taken over from
- * libmicrohttpd before it closes its copy. */
-#define CLIENTS_FD_RESERVE 64
-
 /* Past `max-connections`, this many more are accepted to be answered 503
  * (or to read the daemon's status); past what descriptors allow, only
- * CLIENTS_FD_HEADROOM, taken from the reserve. */
+ * CLIENTS_FD_HEADROOM per listener, which fdlimit.h reserves. */
 #define CLIENTS_HEADROOM    64
 #define CLIENTS_FD_HEADROOM 16
 
@@ -46,7 +43,7 @@ struct client {
     int fd;
     bool over_cap;   /* accepted past max-connections: answer 503 and close */
     bool busy;       /* a request is being answered, or waits: no deadline */
-    bool taken_over; /* its socket left libmicrohttpd: clients_taken_over() */
+    bool taken_over; /* its socket left libmicrohttpd: clients_take_over() */
     void *conn;      /* libmicrohttpd's connection, while it has one */
     uint64_t deadline_ns;
     struct list_node node;      /* in owner->all */
@@ -79,11 +76,13 @@ void clients_stop_accepting(struct clients *cs);
  * within the idle timeout). */
 void clients_set_busy(struct client *c, bool busy);
 
-/* @c's socket was taken over from libmicrohttpd (see stream.h): a copy of
- * it is ours, and libmicrohttpd closes @c->fd, a number that another
- * connection may get next. From now on @c has no idle deadline (its stream
- * has deadlines of its own); it stays counted until clients_release(). */
-void clients_taken_over(struct client *c);
+/* Takes @c's socket over from libmicrohttpd (see stream.h): returns a copy
+ * of it that is the caller's to close, or -1 (errno set) when no descriptor
+ * is free. libmicrohttpd closes @c->fd, a number that another connection
+ * may get next, once the caller lets go of its connection. From now on @c
+ * has no idle deadline (its stream has deadlines of its own); it stays
+ * counted until clients_release(). */
+int clients_take_over(struct client *c);
 
 /* @c's socket is closed for good: forget it (and accept again if paused). */
 void clients_release(struct client *c);
@@ -94,9 +93,5 @@ void clients_server_closed(struct client *c);
 
 /* Connections counted now. */
 unsigned clients_count(const struct clients *cs);
-
-/* The most connections served at once with @limits: max-connections, or
- * what the descriptors allow if that is less. Pure. */
-unsigned clients_serving_cap(const struct clients_limits *limits);
 
 #endif

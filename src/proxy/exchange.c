@@ -20,7 +20,6 @@
 #include "proxy/watch.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -591,7 +590,7 @@ static enum MHD_Result refuse_mid_body(struct exchange *ex)
     static const char body[] = "{\"error\":\"body_too_large\",\"message\":\"the request body is "
                                "larger than the configured max-body\",\"source\":\"mesos-"
                                "leaderd\"}\n";
-    int fd = ex->client ? fcntl(ex->client->fd, F_DUPFD_CLOEXEC, 0) : -1;
+    int fd = ex->client ? clients_take_over(ex->client) : -1;
     struct strbuf answer = {0};
 
     metrics_count_status(&ex->p->metrics, 413);
@@ -606,7 +605,6 @@ static enum MHD_Result refuse_mid_body(struct exchange *ex)
         stream_out_new(ex->p->loop, fd, false, (uint64_t)ex->p->cfg.client_idle_timeout_s * 1000u,
                        &refusal_events, ex);
     ex->relay.detached = true;
-    clients_taken_over(ex->client);
     stream_out_write_raw(ex->relay.out, answer.data, answer.len);
     stream_out_finish(ex->relay.out, true);
     strbuf_done(&answer);

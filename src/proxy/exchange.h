@@ -83,10 +83,12 @@ struct ex_answer {
 };
 
 struct ex_relay {
-    struct stream_out *out; /* the socket, once taken over */
-    bool detached;          /* libmicrohttpd let go of the connection */
-    bool reader_waiting;    /* libmicrohttpd's reader waits for bytes */
-    uint64_t last_data_ns;  /* the master last sent something */
+    struct stream_out *out;   /* the socket, once taken over */
+    bool detached;            /* libmicrohttpd let go of the connection */
+    bool reader_waiting;      /* libmicrohttpd's reader waits for bytes */
+    uint64_t last_data_ns;    /* the master last sent something */
+    struct loop_timer retake; /* take the socket over again: no descriptor was free */
+    unsigned retakes;         /* ... how many times */
 };
 
 struct exchange {

@@ -140,7 +140,8 @@ static void render_connections(struct exposition *x, const struct metrics *m,
     counter(x, "accept_pauses_total", "Times accepting paused because no file descriptor was free.",
             m->accept_pauses);
     counter(x, "stream_takeovers_deferred_total",
-            "Streams left with the HTTP server for a while for want of a descriptor.",
+            "Streams whose socket stayed with the HTTP server for a while, for want of a "
+            "descriptor.",
             m->takeovers_deferred);
     counter(x, "loops_detected_total",
             "Requests that came back through this daemon (answered 508).", m->loops_detected);

@@ -132,6 +132,7 @@ void registry_free(struct exchange *ex)
     loop_io_remove(p->loop, &ex->client_io);
     loop_timer_cancel(p->loop, &ex->timer);
     loop_timer_cancel(p->loop, &ex->watch_timer);
+    loop_timer_cancel(p->loop, &ex->relay.retake);
     upstream_abort(p->upstream, &ex->xfer);
     stream_out_free(ex->relay.out);
     free(ex->budget.redirects);

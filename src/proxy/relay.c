@@ -16,10 +16,11 @@
 #include "proxy/stream.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define RETAKE_INTERVAL_MS 1000 /* a stream not taken over tries again this often */
 
 static struct log_ratelimit relay_limit = LOG_RATELIMIT_INIT(60000, 20);
 
@@ -103,6 +104,26 @@ static ssize_t end_with_error(struct exchange *ex)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+static void on_retake(struct loop_timer *timer)
+{
+    struct exchange *ex = timer->data;
+
+    if (!ex->relay.out && registry_is_open_stream(ex))
+        wake_reader(ex); /* its reader takes the socket over */
+}
+
+/* A stream whose socket could not be taken over is relayed by libmicrohttpd
+ * meanwhile, and tried again: in the next turn of the loop, when
+ * libmicrohttpd has closed its copies of the sockets taken over in this one
+ * (they hold descriptors until the end of its turn), then every second. */
+static void retake_later(struct exchange *ex)
+{
+    if (loop_timer_armed(&ex->relay.retake))
+        return;
+    loop_timer_init(&ex->relay.retake, on_retake, ex);
+    loop_timer_arm_ms(ex->p->loop, &ex->relay.retake, ex->relay.retakes++ ? RETAKE_INTERVAL_MS : 0);
+}
+
 /* libmicrohttpd has sent the head: from now on the stream's bytes go
  * straight to the socket, through a descriptor of our own; libmicrohttpd is
  * told to drop the connection (it does not shut the socket down, in its
@@ -110,12 +131,18 @@ static ssize_t end_with_error(struct exchange *ex)
  * free: libmicrohttpd then goes on relaying, and we try again later. */
 static bool take_over(struct exchange *ex)
 {
-    int fd = ex->client ? fcntl(ex->client->fd, F_DUPFD_CLOEXEC, 0) : -1;
+    int fd = ex->client ? clients_take_over(ex->client) : -1;
 
     if (fd < 0) {
-        log_ratelimited(&relay_limit, LOG_WARNING,
-                        "cannot take a stream's socket over (%m): libmicrohttpd relays it");
-        ex->p->metrics.takeovers_deferred++;
+        if (!ex->client)
+            return false;             /* nothing to take over: libmicrohttpd relays it to the end */
+        if (ex->relay.retakes == 0) { /* once a stream */
+            log_ratelimited(&relay_limit, LOG_WARNING,
+                            "cannot take a stream's socket over yet (%m): libmicrohttpd relays it "
+                            "meanwhile");
+            ex->p->metrics.takeovers_deferred++;
+        }
+        retake_later(ex);
         return false;
     }
     loop_io_remove(ex->p->loop, &ex->client_io); /* the stream watches it now */
@@ -123,7 +150,6 @@ static bool take_over(struct exchange *ex)
         stream_out_new(ex->p->loop, fd, !ex->req.http10,
                        (uint64_t)ex->p->cfg.client_idle_timeout_s * 1000u, &stream_events, ex);
     ex->relay.detached = true;
-    clients_taken_over(ex->client);
     front_kick(ex->p->front); /* so that it cleans its connection up now */
     if (bufq_len(&ex->ans.data) > 0) {
         ex->p->metrics.bytes_downstream += bufq_len(&ex->ans.data);

@@ -56,10 +56,11 @@ struct upstream_conn {
     struct sockaddr_storage sa;
     socklen_t sa_len;
     unsigned config_gen;
-    bool reused;     /* it carried an earlier call */
-    bool resendable; /* the call may go again on a new connection */
-    bool resent;     /* ... and it did */
-    bool stream;     /* never reused */
+    bool reused;         /* it carried an earlier call */
+    bool resendable;     /* the call may go again on a new connection */
+    bool resent;         /* ... and it did */
+    bool stream;         /* never reused */
+    bool socket_retried; /* a socket found no descriptor once */
     bool in_callback, aborted, owner_refused, paused;
     struct list_node node; /* in the engine's idle or busy list */
     struct list *list;     /* which one, or NULL */
@@ -288,6 +289,13 @@ static int new_socket(struct upstream_conn *c)
     return fd;
 }
 
+static void open_connection(struct upstream_conn *c);
+
+static void on_socket_retry(struct loop_timer *timer)
+{
+    open_connection(timer->data);
+}
+
 static void open_connection(struct upstream_conn *c)
 {
     int one = 1;
@@ -295,6 +303,15 @@ static void open_connection(struct upstream_conn *c)
     c->fd = new_socket(c);
     if (c->fd < 0) {
         bool no_fds = errno == EMFILE || errno == ENFILE;
+        if (no_fds && !c->socket_retried) {
+            /* A call that comes in while libmicrohttpd hands streams over
+             * finds their sockets twice: libmicrohttpd closes its copies at
+             * the end of its turn (relay.c). The next turn of the loop has
+             * them back. */
+            c->socket_retried = true;
+            set_timer(c, on_socket_retry, 0);
+            return;
+        }
         fail_soon(c, no_fds ? UPSTREAM_NO_DESCRIPTORS : UPSTREAM_REFUSED,
                   no_fds ? "no socket: too many open files" : "cannot create a socket");
         return;
@@ -619,7 +636,7 @@ static int native_start(void *engine, struct upstream_transfer *t,
     t->priv = c;
     c->stream = req->stream;
     c->resendable = req->resendable;
-    c->resent = c->aborted = c->owner_refused = c->paused = false;
+    c->resent = c->aborted = c->owner_refused = c->paused = c->socket_retried = false;
     c->body = req->body;
     c->body_len = req->body_len;
     c->sent = 0;

@@ -10,7 +10,6 @@
 #include "zk/report.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +138,7 @@ static void send_to(struct exchange *ex, const char *text, size_t len)
 static ssize_t read_events(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct exchange *ex = cls;
-    int fd = ex->client ? fcntl(ex->client->fd, F_DUPFD_CLOEXEC, 0) : -1;
+    int fd = ex->client ? clients_take_over(ex->client) : -1;
     struct strbuf first = {0};
 
     if (fd < 0) {
@@ -150,7 +149,6 @@ static ssize_t read_events(void *cls, uint64_t pos, char *buf, size_t max)
                                    (uint64_t)ex->p->cfg.client_idle_timeout_s * 1000u,
                                    &event_stream_events, ex);
     ex->relay.detached = true;
-    clients_taken_over(ex->client);
     registry_enlist(ex, &ex->p->watch.events);
     if (!loop_timer_armed(&ex->p->watch.keepalive))
         loop_timer_arm_ms(ex->p->loop, &ex->p->watch.keepalive, WATCH_KEEPALIVE_S * 1000u);

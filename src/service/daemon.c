@@ -10,7 +10,7 @@
 #include "base/mem.h"
 #include "base/strbuf.h"
 #include "service/cluster.h"
-#include "service/fdlimit.h"
+#include "base/fdlimit.h"
 #include "service/notify.h"
 
 #include <errno.h>
@@ -207,6 +207,32 @@ static void apply_clusters(struct daemon *d, const struct cfg *next)
     d->n_clusters = n;
 }
 
+/* Raises the soft limit of open files to the hard one (once: it stays) and
+ * warns when max-connections needs more than that (see fdlimit.h). */
+static void check_open_files(const struct cfg *cfg)
+{
+    uint64_t before, limit, wanted = 0;
+    unsigned clusters = (unsigned)cfg->n_clusters;
+    int r = fdlimit_raise(&before, &limit);
+
+    if (r < 0)
+        log_warning("cannot raise the open files limit from %llu: %s", (unsigned long long)before,
+                    strerror(-r));
+    else if (limit != before)
+        log_debug("raised the open files limit from %llu to %llu", (unsigned long long)before,
+                  (unsigned long long)limit);
+    for (size_t k = 0; k < cfg->n_clusters; k++)
+        wanted += cfg->clusters[k].max_connections;
+    if (wanted > fdlimit_max_connections(limit, clusters))
+        log_warning("'max-connections' = %llu needs %llu open files (%d per connection and %llu), "
+                    "but the limit is %llu: at most %llu connections can be served; raise "
+                    "LimitNOFILE= (or ulimit -n) or lower max-connections",
+                    (unsigned long long)wanted,
+                    (unsigned long long)fdlimit_needed(wanted, clusters), FDLIMIT_PER_CONNECTION,
+                    (unsigned long long)fdlimit_reserved(clusters), (unsigned long long)limit,
+                    (unsigned long long)fdlimit_max_connections(limit, clusters));
+}
+
 /* --- reload --------------------------------------------------------------- */
 
 static void reload(struct daemon *d)
@@ -224,6 +250,7 @@ static void reload(struct daemon *d)
     }
     cfg_warn(&next, log_cfg_warning, NULL);
     log_set_max_priority(next.log_level);
+    check_open_files(&next); /* clusters added or removed change what is kept */
     apply_clusters(d, &next);
     cfg_done(&d->cfg);
     d->cfg = next;
@@ -318,30 +345,6 @@ static int setup_signals(struct daemon *d)
         return -r;
     d->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     return d->signal_fd < 0 ? -errno : 0;
-}
-
-/* Raises the soft limit of open files to the hard one and warns when
- * max-connections needs more than that (see fdlimit.h). */
-static void check_open_files(const struct cfg *cfg)
-{
-    uint64_t before, limit, wanted = 0;
-    int r = fdlimit_raise(&before, &limit);
-
-    if (r < 0)
-        log_warning("cannot raise the open files limit from %llu: %s", (unsigned long long)before,
-                    strerror(-r));
-    else if (limit != before)
-        log_debug("raised the open files limit from %llu to %llu", (unsigned long long)before,
-                  (unsigned long long)limit);
-    for (size_t k = 0; k < cfg->n_clusters; k++)
-        wanted += cfg->clusters[k].max_connections;
-    if (wanted > fdlimit_max_connections(limit))
-        log_warning("'max-connections' = %llu needs %llu open files (%d per connection and %d), "
-                    "but the limit is %llu: at most %llu connections can be served; raise "
-                    "LimitNOFILE= (or ulimit -n) or lower max-connections",
-                    (unsigned long long)wanted, (unsigned long long)fdlimit_needed(wanted),
-                    FDLIMIT_PER_CONNECTION, FDLIMIT_RESERVED, (unsigned long long)limit,
-                    (unsigned long long)fdlimit_max_connections(limit));
 }
 
 static int start(struct daemon *d)

@@ -3,8 +3,10 @@
  * errors and precedence, the Unix socket listener, journal logging. */
 #include "config.h"
 
-#include "integration/itlib.h"
+#include "base/fdlimit.h"
 #include "base/strbuf.h"
+#include "integration/itlib.h"
+#include "integration/itload.h"
 
 #include <check.h>
 #include <poll.h>
@@ -654,14 +656,14 @@ START_TEST(open_files_limit)
 
     ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", harness_free_port());
-    /* Hard and soft 1000: (1000 - 64) / 2 = 468 connections. */
+    /* Hard and soft 1000, one cluster: (1000 - 80) / 2 = 460 connections. */
     snprintf(script, sizeof(script),
              "ulimit -n 1000 && exec '%s' -c /dev/null --zk zk://127.0.0.1:1/x --listen %s",
              argv[argc - 1], listen);
     p = proc_start((const char *[]){"/bin/sh", "-c", script, NULL}, NULL, NULL);
     ck_assert_int_eq(proc_wait_output(p, PROC_STDERR,
-                                      "'max-connections' = 10000 needs 20064 open files (2 per "
-                                      "connection and 64), but the limit is 1000: at most 468 "
+                                      "'max-connections' = 10000 needs 20080 open files (2 per "
+                                      "connection and 80), but the limit is 1000: at most 460 "
                                       "connections can be served",
                                       IT_TIMEOUT_MS, NULL),
                      0);
@@ -759,6 +761,28 @@ static void write_clusters(const char *conf, struct cl *cls, int n)
     strbuf_done(&text);
 }
 
+/* Clusters "east" and "west", each with a master, in @dir's leaderd.conf
+ * (its path in @conf). */
+static void east_and_west(struct cl *cls, const char *dir, char *conf, size_t size)
+{
+    cl_start(&cls[0], "east", "east-1");
+    cl_start(&cls[1], "west", "west-1");
+    snprintf(conf, size, "%s/leaderd.conf", dir);
+    write_clusters(conf, cls, 2);
+}
+
+/* Stops the daemon (it must exit 0), the clusters' masters, and removes @dir. */
+static void clusters_stop(struct proc *d, struct notify_sock *n, struct cl *cls, int count,
+                          char *dir)
+{
+    ck_assert_int_eq(proc_stop(d), 0);
+    notify_close(n);
+    for (int i = 0; i < count; i++)
+        cl_stop(&cls[i]);
+    harness_rm_rf(dir);
+    free(dir);
+}
+
 /* GET @path on @base: the status, and the body in *@ret (caller frees). */
 static long get(const char *base, const char *path, char **ret)
 {
@@ -783,10 +807,7 @@ START_TEST(two_clusters_one_daemon)
     struct notify_sock n;
     struct proc *d;
 
-    cl_start(&cls[0], "east", "east-1");
-    cl_start(&cls[1], "west", "west-1");
-    snprintf(conf, sizeof(conf), "%s/leaderd.conf", dir);
-    write_clusters(conf, cls, 2);
+    east_and_west(cls, dir, conf, sizeof(conf));
     notify_open(&n);
     d = daemon_with_env((const char *[]){n.env, NULL},
                         (const char *[]){"--config", conf, "--log-level", "debug", NULL});
@@ -814,12 +835,99 @@ START_TEST(two_clusters_one_daemon)
     ck_assert_ptr_nonnull(strstr(body, "cluster 'west': leader changed: now 127.0.0.1:"));
     ck_assert_ptr_nonnull(strstr(body, "cluster 'west': ZooKeeper session 0x"));
     free(body);
-    ck_assert_int_eq(proc_stop(d), 0);
-    notify_close(&n);
-    for (int i = 0; i < 2; i++)
-        cl_stop(&cls[i]);
-    harness_rm_rf(dir);
-    free(dir);
+    clusters_stop(d, &n, cls, 2, dir);
+}
+END_TEST
+
+/* Streams opened on @c's listener: all answered, none cut; each either
+ * subscribed or answered 503 too_many_connections. */
+static struct it_crowd *crowd_settled(const struct cl *c, int n, struct it_crowd_report *r)
+{
+    struct it_crowd *crowd = it_crowd_open(c->port, n, c->name);
+
+    ck_assert_msg(it_crowd_wait(crowd, IT_TIMEOUT_MS, r), "%s: %d of %d streams still wait",
+                  c->name, r->waiting, n);
+    fprintf(stderr, "%s: %d streams: %d subscribed, %d answered 503 too_many_connections\n",
+            c->name, n, r->subscribed, r->rejected_busy);
+    ck_assert_msg(r->cut == 0 && r->rejected == r->rejected_busy,
+                  "%s: %d cut, %d rejected other than by too_many_connections: %.300s", c->name,
+                  r->cut, r->rejected - r->rejected_busy, r->sample);
+    return crowd;
+}
+
+/* wait_until() predicate: the process @arg (a struct fds_at_most) has at
+ * most that many descriptors open. */
+struct fds_at_most {
+    pid_t pid;
+    int n;
+};
+
+static bool fds_at_most(void *arg)
+{
+    const struct fds_at_most *w = arg;
+
+    return proc_fd_count(w->pid) <= w->n;
+}
+
+#define IDLE_HELD 40 /* idle connections, more than a listener answers past the limit */
+
+/* The open files are the process's: two clusters share what they allow.
+ * With a limit of 200, each alone would serve (200 - 80) / 2 = 60 streams;
+ * together they serve (200 - 16 - 2 x 64) / 2 = 28, and past that both
+ * answer 503 too_many_connections, never out_of_descriptors, never a cut. */
+START_TEST(clusters_share_descriptors)
+{
+    const int limit = 200, crowd = 68;
+    int cap = (int)fdlimit_max_connections(limit, 2), wrapped = getenv("IT_DAEMON_WRAPPER") != NULL;
+    struct cl cls[2];
+    char *dir = harness_mkdtemp("it-clusters"), conf[512], nofile[32];
+    const char *argv[32] = {"prlimit", nofile, "--"};
+    int argc = 3 + it_daemon_argv(argv + 3, 16);
+    struct it_crowd_report r[3];
+    struct it_crowd *east, *west, *again;
+    struct fds_at_most idle;
+    int idle_fds[IDLE_HELD];
+    char *body;
+    struct notify_sock n;
+    struct proc *d;
+
+    east_and_west(cls, dir, conf, sizeof(conf));
+    snprintf(nofile, sizeof(nofile), "--nofile=%d:%d", limit, limit);
+    argv[argc++] = "--config";
+    argv[argc++] = conf;
+    argv[argc] = NULL;
+    notify_open(&n);
+    d = proc_start(argv, (const char *[]){n.env, NULL}, NULL);
+    ck_assert_ptr_nonnull(d);
+    notify_expect(&n, "east: leader 127.0.0.1:");
+    notify_expect(&n, "west: leader 127.0.0.1:");
+    idle.pid = proc_pid(d);
+    idle.n = proc_fd_count(idle.pid);
+    east = crowd_settled(&cls[0], crowd, &r[0]);
+    west = crowd_settled(&cls[1], crowd, &r[1]);
+    /* East's clients take every descriptor, and more of them wait idle:
+     * west still answers (its own few connections past the limit). */
+    for (int i = 0; i < IDLE_HELD; i++)
+        idle_fds[i] = it_connect(cls[0].port);
+    ck_assert_int_eq(get(cls[1].base, "/leaderd/health", &body), 200);
+    free(body);
+    for (int i = 0; i < IDLE_HELD; i++)
+        close(idle_fds[i]);
+    /* Under valgrind, which keeps a few descriptors, a few less. */
+    ck_assert_msg(r[0].subscribed + r[1].subscribed <= cap &&
+                      r[0].subscribed + r[1].subscribed >= cap - (wrapped ? 8 : 0),
+                  "%d + %d streams served with %d open files for two clusters, not %d",
+                  r[0].subscribed, r[1].subscribed, limit, cap);
+    /* What one cluster's streams give back, the other's get. The daemon is
+     * back to its idle descriptors once east's streams are closed: west
+     * served none, and its answered connections were closed. */
+    it_crowd_close(east);
+    ck_assert(wait_until(fds_at_most, &idle, IT_TIMEOUT_MS)); /* every connection closed */
+    again = crowd_settled(&cls[1], r[0].subscribed, &r[2]);
+    ck_assert_int_eq(r[2].subscribed, r[0].subscribed);
+    it_crowd_close(again);
+    it_crowd_close(west);
+    clusters_stop(d, &n, cls, 2, dir);
 }
 END_TEST
 
@@ -1049,6 +1157,7 @@ int main(void)
                                   open_files_limit,
                                   test_config_clusters,
                                   two_clusters_one_daemon,
+                                  clusters_share_descriptors,
                                   reload_adds_and_removes_clusters,
                                   removed_cluster_with_calls_in_flight,
                                   renamed_cluster_keeps_address,

@@ -401,8 +401,10 @@ void it_daemon_wait_metric(struct it_daemon *d, const char *name, long value)
 {
     struct metric_wait w = {d, name, value};
 
-    ck_assert_msg(wait_until(metric_is, &w, IT_TIMEOUT_MS), "metric %s never %ld (now %ld)", name,
-                  value, it_daemon_metric(d, name));
+    if (!wait_until(metric_is, &w, IT_TIMEOUT_MS)) {
+        daemon_log_tail(d, getenv("IT_LOG_LINES") ? atoi(getenv("IT_LOG_LINES")) : 60);
+        ck_abort_msg("metric %s never %ld (now %ld)", name, value, it_daemon_metric(d, name));
+    }
 }
 
 /* --- requests ------------------------------------------------------------- */

@@ -7,7 +7,7 @@
 
 #include "service/cfg.h"
 #include "service/cfgvalue.h"
-#include "service/fdlimit.h"
+#include "base/fdlimit.h"
 #include "service/listenaddr.h"
 #include "unit/unit.h"
 
@@ -522,17 +522,23 @@ END_TEST
 
 START_TEST(open_files_arithmetic)
 {
-    ck_assert_uint_eq(fdlimit_max_connections(20000), 9968);
-    ck_assert_uint_eq(fdlimit_needed(10000), 20064);
-    ck_assert_uint_eq(fdlimit_max_connections(20064), 10000);
-    ck_assert_uint_eq(fdlimit_max_connections(1024), 480);
-    ck_assert_uint_eq(fdlimit_max_connections(64), 0);
-    ck_assert_uint_eq(fdlimit_max_connections(0), 0);
-    for (uint64_t limit = FDLIMIT_RESERVED; limit < 5000; limit += 7) {
-        uint64_t most = fdlimit_max_connections(limit);
-        ck_assert_uint_le(fdlimit_needed(most), limit);
-        ck_assert_uint_gt(fdlimit_needed(most + 1), limit);
-    }
+    /* One cluster: 16 + 64 kept, 2 per connection. */
+    ck_assert_uint_eq(fdlimit_reserved(1), 80);
+    ck_assert_uint_eq(fdlimit_max_connections(20000, 1), 9960);
+    ck_assert_uint_eq(fdlimit_needed(10000, 1), 20080);
+    ck_assert_uint_eq(fdlimit_max_connections(20080, 1), 10000);
+    ck_assert_uint_eq(fdlimit_max_connections(1024, 1), 472);
+    ck_assert_uint_eq(fdlimit_max_connections(80, 1), 0);
+    ck_assert_uint_eq(fdlimit_max_connections(0, 1), 0);
+    /* Several clusters share the descriptors: each keeps 64 more. */
+    ck_assert_uint_eq(fdlimit_reserved(3), 208);
+    ck_assert_uint_eq(fdlimit_max_connections(20000, 3), 9896);
+    for (unsigned listeners = 1; listeners <= 4; listeners++)
+        for (uint64_t limit = fdlimit_reserved(listeners); limit < 5000; limit += 7) {
+            uint64_t most = fdlimit_max_connections(limit, listeners);
+            ck_assert_uint_le(fdlimit_needed(most, listeners), limit);
+            ck_assert_uint_gt(fdlimit_needed(most + 1, listeners), limit);
+        }
 }
 END_TEST
 
@@ -546,9 +552,9 @@ START_TEST(unit_limit_fits_default_connections)
     at = strstr(unit, "\nLimitNOFILE=");
     ck_assert_ptr_nonnull(at);
     limit = strtoull(at + strlen("\nLimitNOFILE="), NULL, 10);
-    ck_assert_msg(limit >= fdlimit_needed(strtoull(s->default_value, NULL, 10)),
+    ck_assert_msg(limit >= fdlimit_needed(strtoull(s->default_value, NULL, 10), 1),
                   "LimitNOFILE=%llu serves %llu connections, less than the default %s", limit,
-                  (unsigned long long)fdlimit_max_connections(limit), s->default_value);
+                  (unsigned long long)fdlimit_max_connections(limit, 1), s->default_value);
     free(unit);
 }
 END_TEST

@@ -4,7 +4,7 @@
  * and a new configuration reaches every engine. Then the native engine
  * against a master the test plays on 127.0.0.1, in the same event loop: a
  * connection not made in time, kept-alive connections after a paused answer
- * and with bytes nobody asked for. */
+ * and with bytes nobody asked for, a socket that finds no descriptor. */
 #include "config.h"
 
 #include "proxy/upstream_engine.h"
@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -22,7 +23,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* What a fake engine saw. */
 struct fake {
@@ -515,6 +518,92 @@ START_TEST(native_stale_bytes_not_an_answer)
 }
 END_TEST
 
+/* --- out of descriptors ------------------------------------------------------ */
+
+/* Every descriptor number below a lowered soft limit in use: the next
+ * socket() fails with EMFILE until squeeze_end(). */
+struct squeeze {
+    struct rlimit saved;
+    int spare; /* the last number free, held */
+};
+
+static void squeeze_start(struct squeeze *q)
+{
+    struct rlimit rl;
+
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &q->saved), 0);
+    q->spare = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest number free */
+    ck_assert_int_ge(q->spare, 0);
+    rl = q->saved;
+    rl.rlim_cur = (rlim_t)q->spare + 1;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    ck_assert_int_eq(socket(AF_INET, SOCK_STREAM, 0), -1);
+    ck_assert_int_eq(errno, EMFILE);
+}
+
+static void squeeze_end(struct squeeze *q)
+{
+    close(q->spare);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &q->saved), 0);
+}
+
+static const char ok_answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/* Sends a POST while no descriptor is free; one comes back before the
+ * loop's next turn when @freed. */
+static void call_squeezed(struct caller *c, struct master *m, bool freed)
+{
+    struct loop *loop = c->loop;
+    struct upstream *u = native_upstream(loop, 1000);
+    struct squeeze q;
+
+    master_start(m, loop, ok_answer, NULL);
+    squeeze_start(&q);
+    caller_start(c, u, m->port, "POST", "/api/v1/scheduler");
+    if (freed)
+        squeeze_end(&q);
+    run_loop(loop);
+    if (!freed)
+        squeeze_end(&q);
+    ck_assert_int_eq(c->done, 1);
+    upstream_free(u);
+    master_stop(m);
+}
+
+/* A call that finds no descriptor for its socket while libmicrohttpd still
+ * holds its copies of streams' sockets (it closes them at the end of its
+ * turn) is tried again in the next turn of the loop: it reaches the master,
+ * once, and is answered. */
+START_TEST(native_no_descriptor_tried_next_turn)
+{
+    struct caller c = {.loop = loop_new()};
+    struct master m;
+
+    call_squeezed(&c, &m, true);
+    ck_assert_msg(c.result == UPSTREAM_OK, "the call ended with result %d (%s)", (int)c.result,
+                  c.detail);
+    ck_assert_str_eq(c.body, "ok");
+    ck_assert_int_eq(m.n_conns, 1);
+    ck_assert_int_eq(m.conn[0].calls, 1);
+    loop_free(c.loop);
+}
+END_TEST
+
+/* No descriptor in the next turn either: the call ends as one that found
+ * none (its owner answers 503 out_of_descriptors), having sent nothing. */
+START_TEST(native_no_descriptor_reported)
+{
+    struct caller c = {.loop = loop_new()};
+    struct master m;
+
+    call_squeezed(&c, &m, false);
+    ck_assert_msg(c.result == UPSTREAM_NO_DESCRIPTORS, "the call ended with result %d (%s)",
+                  (int)c.result, c.detail);
+    ck_assert_int_eq(m.n_conns, 0);
+    loop_free(c.loop);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {first_engine_that_accepts,
@@ -523,6 +612,8 @@ int main(void)
                                   native_connect_timeout_sent_nothing,
                                   native_paused_answer_keeps_watch,
                                   native_stale_bytes_not_an_answer,
+                                  native_no_descriptor_tried_next_turn,
+                                  native_no_descriptor_reported,
                                   NULL};
 
     return unit_run(unit_suite("upstream", tests));

@@ -1,21 +1,28 @@
 /* fdlimit.c: open-file arithmetic and raising RLIMIT_NOFILE. */
 #include "config.h"
 
-#include "service/fdlimit.h"
+#include "base/fdlimit.h"
 
 #include <errno.h>
 #include <sys/resource.h>
 
-uint64_t fdlimit_max_connections(uint64_t limit)
+uint64_t fdlimit_reserved(unsigned listeners)
 {
-    if (limit <= FDLIMIT_RESERVED)
-        return 0;
-    return (limit - FDLIMIT_RESERVED) / FDLIMIT_PER_CONNECTION;
+    return FDLIMIT_RESERVED_PROCESS + (uint64_t)listeners * FDLIMIT_RESERVED_LISTENER;
 }
 
-uint64_t fdlimit_needed(uint64_t connections)
+uint64_t fdlimit_max_connections(uint64_t limit, unsigned listeners)
 {
-    return connections * FDLIMIT_PER_CONNECTION + FDLIMIT_RESERVED;
+    uint64_t reserved = fdlimit_reserved(listeners);
+
+    if (limit <= reserved)
+        return 0;
+    return (limit - reserved) / FDLIMIT_PER_CONNECTION;
+}
+
+uint64_t fdlimit_needed(uint64_t connections, unsigned listeners)
+{
+    return connections * FDLIMIT_PER_CONNECTION + fdlimit_reserved(listeners);
 }
 
 int fdlimit_raise(uint64_t *ret_before, uint64_t *ret_after)
