@@ -20,6 +20,7 @@ UNIT_TESTS = \
 	tests/unit/check_stream \
 	tests/unit/check_tracker \
 	tests/unit/check_upstream \
+	tests/unit/check_clients \
 	tests/unit/check_zklog \
 	tests/unit/check_zkurl
 check_PROGRAMS += $(UNIT_TESTS)
@@ -59,6 +60,9 @@ tests_unit_check_route_LDADD = $(TEST_LIBS)
 tests_unit_check_stream_SOURCES = tests/unit/check_stream.c
 tests_unit_check_stream_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_stream_LDADD = $(TEST_LIBS)
+tests_unit_check_clients_SOURCES = tests/unit/check_clients.c
+tests_unit_check_clients_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_clients_LDADD = $(TEST_LIBS)
 tests_unit_check_upstream_SOURCES = tests/unit/check_upstream.c
 tests_unit_check_upstream_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_upstream_LDADD = $(TEST_LIBS)

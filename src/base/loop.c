@@ -274,6 +274,7 @@ int loop_run(struct loop *loop)
         dispatch(loop);
         run_hooks(loop);
     }
+    loop->stopping = false; /* one loop_stop() ends one loop_run() */
     return 0;
 }
 

@@ -92,7 +92,8 @@ void loop_hook_add(struct loop *loop, struct loop_hook *hook, void (*fn)(void *d
 /* Stops running @hook; safe when not added, and from inside any hook. */
 void loop_hook_remove(struct loop *loop, struct loop_hook *hook);
 
-/* Runs until loop_stop(). Returns 0, or a negative errno if epoll fails. */
+/* Runs until loop_stop() (one made before it included), and can run again
+ * after. Returns 0, or a negative errno if epoll fails. */
 int loop_run(struct loop *loop);
 
 /* Makes loop_run() return after the current iteration. */

@@ -324,6 +324,31 @@ START_TEST(timer_rearmed_now_waits_for_events)
 }
 END_TEST
 
+/* One loop_stop() ends one loop_run(), even one made before it: the loop
+ * runs again after, and its timers with it. */
+START_TEST(stopped_loop_runs_again)
+{
+    struct loop *loop = loop_new();
+    struct order o = {.loop = loop, .stop_after = 1};
+    struct tagged x = {.order = &o, .tag = 1};
+
+    loop_stop(loop);
+    ck_assert_int_eq(loop_run(loop), 0); /* returns at once */
+    ck_assert_int_eq(o.n, 0);
+    loop_timer_init(&x.timer, on_fire, &x);
+    loop_timer_arm_ms(loop, &x.timer, 1);
+    ck_assert_int_eq(loop_run(loop), 0);
+    ck_assert_int_eq(o.n, 1);
+    o.stop_after = 2;
+    x.tag = 2;
+    loop_timer_arm_ms(loop, &x.timer, 1);
+    ck_assert_int_eq(loop_run(loop), 0);
+    ck_assert_int_eq(o.n, 2);
+    ck_assert_int_eq(o.fired[1], 2);
+    loop_free(loop);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {timers_fire_in_deadline_order,
@@ -333,6 +358,7 @@ int main(void)
                                   hooks_unbounded_and_removable,
                                   hook_asked_by_another_runs_before_the_loop_sleeps,
                                   timer_rearmed_now_waits_for_events,
+                                  stopped_loop_runs_again,
                                   NULL};
 
     return unit_run(unit_suite("loop", tests));

@@ -240,20 +240,6 @@ struct master {
     bool stop_when_closed; /* stop the loop when the engine closes one */
 };
 
-static int listen_loopback(int backlog, int *port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
-    ck_assert_int_eq(listen(fd, backlog), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    *port = ntohs(sa.sin_port);
-    return fd;
-}
-
 static void on_master_conn(struct loop_io *io, uint32_t events)
 {
     struct master *m = io->data;
@@ -294,7 +280,7 @@ static void on_master_listen(struct loop_io *io, uint32_t events)
 static void master_start(struct master *m, struct loop *loop, const char *first, const char *second)
 {
     *m = (struct master){.loop = loop, .answers = {first, second}};
-    m->listen_fd = listen_loopback(8, &m->port);
+    m->listen_fd = unit_listen_loopback(8, &m->port);
     ck_assert_int_eq(loop_io_add(loop, &m->listen_io, m->listen_fd, EPOLLIN, on_master_listen, m),
                      0);
 }
@@ -409,7 +395,7 @@ START_TEST(native_connect_timeout_sent_nothing)
     struct caller c = {.loop = loop};
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int port, filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int lfd = listen_loopback(0, &port);
+    int lfd = unit_listen_loopback(0, &port);
 
     sa.sin_port = htons((uint16_t)port);
     ck_assert_int_eq(connect(filler, (struct sockaddr *)&sa, sizeof(sa)), 0); /* queue full */
