@@ -3,8 +3,9 @@
  * descriptors the open-files limit allows, max-connections is each
  * listener's, each listener accepts a few connections past the limit of its
  * own (to answer them 503), and a connection that closes, or a listener
- * that goes, lets any paused listener accept again. Real sockets on 127.0.0.1 and one event loop; the
- * accepted sockets go nowhere (no libmicrohttpd). */
+ * that goes, lets any paused listener accept again. Real sockets on
+ * 127.0.0.1 and one event loop; the accepted sockets go nowhere (no
+ * libmicrohttpd). */
 #include "config.h"
 
 #include "base/fdlimit.h"
