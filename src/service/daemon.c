@@ -6,11 +6,11 @@
 #include "config.h"
 
 #include "service/daemon.h"
+#include "base/fdlimit.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/strbuf.h"
 #include "service/cluster.h"
-#include "base/fdlimit.h"
 #include "service/notify.h"
 
 #include <errno.h>

@@ -186,10 +186,7 @@ START_TEST(max_connections_per_listener)
 {
     struct listener l[2];
 
-    loop = loop_new();
-    memset(l, 0, sizeof(l));
-    listener_start(&l[0], 1, fdlimit_needed(1000, 2));
-    listener_start(&l[1], 1, fdlimit_needed(1000, 2));
+    start_two(l, 1, 1000);
     connect_to(&l[0], 3);
     run_until_accepted(3, GIVE_UP_MS);
     connect_to(&l[1], 1);
